@@ -1,0 +1,254 @@
+//! The catalog's two DynamoDB tables.
+//!
+//! - products: one item per product, keyed by `id`; its stream feeds the event publisher.
+//! - skus: one claim per SKU, keyed by `sku`. Creating a product writes the product and
+//!   its claim in one transaction, each conditional on not existing, so two concurrent
+//!   creates with one SKU cannot both succeed (no read-then-write race).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{Product, ProductDetails, ProductStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SKU {0} is already taken")]
+    SkuTaken(String),
+    #[error("the product was changed by another request since it was read")]
+    VersionConflict,
+    #[error("a stored product cannot be read: {0}")]
+    Corrupt(#[from] serde_dynamo::Error),
+    #[error("DynamoDB request failed")]
+    Dynamo(#[source] Box<aws_sdk_dynamodb::Error>),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(Box::new(error.into()))
+    }
+}
+
+/// A product as stored: flat attributes, times as RFC 3339 strings, plus the correlation id
+/// of the request that wrote this version (the publisher puts it on the event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRecord {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub status: ProductStatus,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub correlation_id: String,
+}
+
+impl ProductRecord {
+    pub fn new(product: &Product, correlation_id: &str) -> Self {
+        Self {
+            id: product.id,
+            sku: product.sku.clone(),
+            name: product.details.name.clone(),
+            description: product.details.description.clone(),
+            price_cents: product.details.price_cents,
+            currency: product.details.currency.clone(),
+            status: product.status,
+            version: product.version,
+            created_at: product.created_at,
+            updated_at: product.updated_at,
+            correlation_id: correlation_id.to_owned(),
+        }
+    }
+
+    pub fn into_product(self) -> Product {
+        Product {
+            id: self.id,
+            sku: self.sku,
+            details: ProductDetails {
+                name: self.name,
+                description: self.description,
+                price_cents: self.price_cents,
+                currency: self.currency,
+            },
+            status: self.status,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductTable {
+    client: Client,
+    products_table: String,
+    skus_table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl ProductTable {
+    pub fn new(client: Client, products_table: String, skus_table: String) -> Self {
+        Self {
+            client,
+            products_table,
+            skus_table,
+        }
+    }
+
+    /// Checks both tables exist, which also opens the connection to DynamoDB during the
+    /// function's init phase instead of on its first request.
+    pub async fn connect(&self) -> Result<(), StoreError> {
+        for table in [&self.products_table, &self.skus_table] {
+            self.client.describe_table().table_name(table).send().await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a new product and claims its SKU, atomically.
+    pub async fn insert(&self, product: &Product, correlation_id: &str) -> Result<(), StoreError> {
+        let item: Item = serde_dynamo::to_item(ProductRecord::new(product, correlation_id))?;
+        let claim: Item = HashMap::from([
+            ("sku".to_owned(), AttributeValue::S(product.sku.clone())),
+            ("product_id".to_owned(), AttributeValue::S(product.id.to_string())),
+        ]);
+        let put = |table: &str, item: Item, key: &str| {
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(item))
+                        .condition_expression(format!("attribute_not_exists({key})"))
+                        .build()
+                        .expect("table name and item are set"),
+                )
+                .build()
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(&self.products_table, item, "id"))
+            .transact_items(put(&self.skus_table, claim, "sku"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => Err(classify_insert_failure(error, &product.sku)),
+        }
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Option<Product>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.products_table)
+            .key("id", AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output
+            .item
+            .map(|item| Ok(serde_dynamo::from_item::<_, ProductRecord>(item)?.into_product()))
+            .transpose()
+    }
+
+    /// Stores a new version of a product if the stored one is still `product.version - 1`.
+    pub async fn replace(&self, product: &Product, correlation_id: &str) -> Result<(), StoreError> {
+        let item: Item = serde_dynamo::to_item(ProductRecord::new(product, correlation_id))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.products_table)
+            .set_item(Some(item))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N((product.version - 1).to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Up to `limit` active products after the product `after`, and the id to continue from
+    /// when there may be more.
+    ///
+    /// A filtered Scan can return pages with fewer matches than asked, so this reads on until
+    /// the page is full and continues the next page after the last product returned, not
+    /// where DynamoDB stopped reading.
+    pub async fn list_active(
+        &self,
+        limit: usize,
+        after: Option<Uuid>,
+    ) -> Result<(Vec<Product>, Option<Uuid>), StoreError> {
+        let mut products = Vec::with_capacity(limit);
+        let mut start = after.map(|id| HashMap::from([("id".to_owned(), AttributeValue::S(id.to_string()))]));
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.products_table)
+                .filter_expression("#status = :active")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", AttributeValue::S("ACTIVE".into()))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            let more_pages = page.last_evaluated_key.is_some();
+            let items = page.items.unwrap_or_default();
+            let count = items.len();
+            for (index, item) in items.into_iter().enumerate() {
+                products.push(serde_dynamo::from_item::<_, ProductRecord>(item)?.into_product());
+                if products.len() == limit {
+                    let last_of_table = index + 1 == count && !more_pages;
+                    let next = (!last_of_table).then(|| products[limit - 1].id);
+                    return Ok((products, next));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok((products, None)),
+            }
+        }
+    }
+}
+
+/// Which condition of the create transaction failed: the SKU claim (index 1) means the SKU is
+/// taken; anything else is a real failure.
+fn classify_insert_failure(error: SdkError<TransactWriteItemsError>, sku: &str) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+        let sku_claim_failed = cancelled
+            .cancellation_reasons()
+            .get(1)
+            .and_then(|reason| reason.code())
+            == Some("ConditionalCheckFailed");
+        if sku_claim_failed {
+            return StoreError::SkuTaken(sku.to_owned());
+        }
+    }
+    error.into()
+}

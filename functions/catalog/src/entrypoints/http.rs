@@ -1,0 +1,301 @@
+//! The catalog's HTTP API (behind API Gateway, run by the `catalog-http` function).
+//!
+//! Every route is registered through `routes!`, which adds it to the router and to the
+//! OpenAPI document together, so the published spec cannot miss a route.
+
+use axum::{Json, Router, extract::{Path, State}, http::{StatusCode, header}, response::IntoResponse};
+use serde::{Deserialize, Serialize};
+use shop_http::{Admin, FieldError, JsonBody, Page, PageRequest, Problem, QueryParams, pagination::encode_cursor};
+use shop_observability::CorrelationId;
+use time::OffsetDateTime;
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    domain::{Product, ProductInput, ProductStatus, RevisionError},
+    service::{Catalog, CatalogError},
+};
+
+/// The router the `catalog-http` function serves.
+pub fn router(catalog: Catalog) -> Router {
+    let (routes, _) = api().split_for_parts();
+    shop_http::service_router(routes.with_state(catalog), crate::SERVICE)
+}
+
+/// The OpenAPI document of this API, generated from the handlers below.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+fn api() -> OpenApiRouter<Catalog> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(get_product, update_product, discontinue_product))
+        .routes(routes!(health))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Shop catalog API", description = "Products: public reads, admin-only writes."),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "catalog", description = "Products of the shop"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A Cognito access or id token, from POST /auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// A new product. Every field but `description` is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    /// 3 to 32 characters of A-Z, 0-9 and '-'; unique, never changes.
+    #[schema(example = "KETTLE-1L")]
+    pub sku: Option<String>,
+    /// 1 to 120 characters.
+    #[schema(example = "Kettle, 1 litre")]
+    pub name: Option<String>,
+    /// Up to 2000 characters.
+    pub description: Option<String>,
+    /// The price in the currency's smallest unit, greater than 0.
+    #[schema(example = 2999)]
+    pub price_cents: Option<i64>,
+    /// ISO 4217 code.
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
+}
+
+/// The new details of a product (the SKU never changes). Every field but `description` is
+/// required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price_cents: Option<i64>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    #[schema(value_type = String, example = "ACTIVE")]
+    pub status: ProductStatus,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Product> for ProductView {
+    fn from(product: Product) -> Self {
+        Self {
+            id: product.id,
+            sku: product.sku,
+            name: product.details.name,
+            description: product.details.description,
+            price_cents: product.details.price_cents,
+            currency: product.details.currency,
+            status: product.status,
+            version: product.version,
+            created_at: product.created_at,
+            updated_at: product.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub service: &'static str,
+    pub version: &'static str,
+}
+
+/// The cursor's content: the id of the last product of the previous page.
+#[derive(Debug, Serialize, Deserialize)]
+struct ListPosition {
+    after: Uuid,
+}
+
+/// Lists active products.
+#[utoipa::path(
+    get, path = "/products", tag = "catalog",
+    params(PageRequest),
+    responses(
+        (status = 200, description = "A page of active products", body = Page<ProductView>),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_products(
+    State(catalog): State<Catalog>,
+    QueryParams(page): QueryParams<PageRequest>,
+) -> Result<Json<Page<ProductView>>, Problem> {
+    let limit = page.limit()?;
+    let after = page.position::<ListPosition>()?.map(|p| p.after);
+    let (products, next) = catalog.list(limit as usize, after).await?;
+    Ok(Json(Page {
+        items: products.into_iter().map(ProductView::from).collect(),
+        next_cursor: next.map(|after| encode_cursor(&ListPosition { after })),
+    }))
+}
+
+/// Reads one product, discontinued ones included.
+#[utoipa::path(
+    get, path = "/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_product(State(catalog): State<Catalog>, Path(id): Path<String>) -> Result<Json<ProductView>, Problem> {
+    Ok(Json(catalog.get(&id).await?.into()))
+}
+
+/// Creates a product (admin only).
+#[utoipa::path(
+    post, path = "/products", tag = "catalog",
+    request_body = NewProduct,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = ProductView, headers(("location" = String))),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SKU already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_product(
+    State(catalog): State<Catalog>,
+    _admin: Admin,
+    correlation_id: CorrelationId,
+    JsonBody(body): JsonBody<NewProduct>,
+) -> Result<impl IntoResponse, Problem> {
+    let input = ProductInput {
+        sku: body.sku,
+        name: body.name,
+        description: body.description,
+        price_cents: body.price_cents,
+        currency: body.currency,
+    };
+    let product = catalog.create(input, correlation_id.as_str()).await?;
+    let location = format!("/products/{}", product.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(ProductView::from(product))))
+}
+
+/// Replaces a product's details (admin only).
+#[utoipa::path(
+    put, path = "/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    request_body = ProductChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The product's new version", body = ProductView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Discontinued, or changed concurrently", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_product(
+    State(catalog): State<Catalog>,
+    _admin: Admin,
+    correlation_id: CorrelationId,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ProductChange>,
+) -> Result<Json<ProductView>, Problem> {
+    let input = ProductInput {
+        sku: None,
+        name: body.name,
+        description: body.description,
+        price_cents: body.price_cents,
+        currency: body.currency,
+    };
+    Ok(Json(catalog.revise(&id, input, correlation_id.as_str()).await?.into()))
+}
+
+/// Discontinues a product (admin only): it stays readable by id but is no longer listed.
+/// Repeating it is harmless.
+#[utoipa::path(
+    delete, path = "/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Discontinued"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn discontinue_product(
+    State(catalog): State<Catalog>,
+    _admin: Admin,
+    correlation_id: CorrelationId,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    catalog.discontinue(&id, correlation_id.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Liveness of the catalog function.
+#[utoipa::path(
+    get, path = "/catalog/health", tag = "catalog",
+    responses((status = 200, description = "The function is up", body = Health))
+)]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        service: crate::SERVICE,
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+impl From<CatalogError> for Problem {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::Invalid(violations) => Problem::validation(
+                violations
+                    .into_iter()
+                    .map(|v| FieldError::new(v.field, v.message))
+                    .collect(),
+            ),
+            CatalogError::NotFound => Problem::not_found("no product with this id"),
+            CatalogError::SkuTaken(sku) => Problem::conflict(format!("SKU {sku} is already taken")),
+            CatalogError::Revision(RevisionError::Discontinued) => {
+                Problem::conflict("the product is discontinued and can no longer be changed")
+            }
+            CatalogError::Conflict => Problem::conflict(error.to_string()),
+            CatalogError::Store(cause) => Problem::internal(&cause),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! HTTP plumbing every service's router uses: problem+json errors, the caller's identity from
+//! API Gateway's JWT authorizer, JSON bodies and query strings with clear 4xx errors, and
+//! opaque pagination cursors.
+
+pub mod body;
+pub mod identity;
+pub mod pagination;
+pub mod problem;
+
+pub use body::{JsonBody, MAX_BODY_BYTES, QueryParams};
+pub use identity::{Admin, Caller};
+pub use pagination::{Page, PageRequest};
+pub use problem::{FieldError, Problem};
+
+use axum::{Router, extract::DefaultBodyLimit};
+
+/// Wraps a service's routes with what every service needs: the body size limit, the access
+/// log (which also echoes the correlation id) and a problem+json 404 for unknown paths.
+pub fn service_router(routes: Router, service: &'static str) -> Router {
+    routes
+        .fallback(|| async { Problem::not_found("no such resource") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            service,
+            shop_observability::access_log,
+        ))
+}

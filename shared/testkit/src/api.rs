@@ -1,0 +1,175 @@
+//! Requests as API Gateway (HTTP API, payload format 2.0) hands them to a Lambda function,
+//! turned into `http::Request`s by lambda_http exactly as in production, and sent to a router.
+
+use axum::Router;
+use http::Method;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Who is calling, as the gateway's JWT authorizer would describe them.
+#[derive(Debug, Clone)]
+pub enum As {
+    Anonymous,
+    /// A signed-in user with the given id and Cognito groups.
+    User { id: String, groups: Vec<String> },
+}
+
+impl As {
+    pub fn admin() -> Self {
+        Self::User {
+            id: "admin-user".into(),
+            groups: vec!["admin".into()],
+        }
+    }
+
+    pub fn customer(id: &str) -> Self {
+        Self::User {
+            id: id.into(),
+            groups: vec!["customer".into()],
+        }
+    }
+}
+
+/// A request to send through [`send`].
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    method: Method,
+    path: String,
+    caller: As,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: &str) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            caller: As::Anonymous,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(path: &str) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    pub fn post(path: &str) -> Self {
+        Self::new(Method::POST, path)
+    }
+
+    pub fn put(path: &str) -> Self {
+        Self::new(Method::PUT, path)
+    }
+
+    pub fn delete(path: &str) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
+    #[must_use]
+    pub fn caller(mut self, caller: As) -> Self {
+        self.caller = caller;
+        self
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A JSON body with `content-type: application/json`.
+    #[must_use]
+    pub fn json(self, body: &Value) -> Self {
+        self.raw_body("application/json", &body.to_string())
+    }
+
+    #[must_use]
+    pub fn raw_body(mut self, content_type: &str, body: &str) -> Self {
+        self.body = Some(body.into());
+        self.header("content-type", content_type)
+    }
+
+    /// The Lambda event API Gateway would send for this request.
+    pub fn to_event(&self) -> Value {
+        let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            headers.insert(name.to_ascii_lowercase(), value.clone().into());
+        }
+        let mut context = json!({
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {
+                "method": self.method.as_str(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "testkit"
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "27/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000_i64
+        });
+        if let As::User { id, groups } = &self.caller {
+            context["authorizer"] = json!({
+                "jwt": {
+                    "claims": {
+                        "sub": id,
+                        "cognito:groups": format!("[{}]", groups.join(" ")),
+                        "token_use": "access"
+                    },
+                    "scopes": null
+                }
+            });
+        }
+        json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": headers,
+            "requestContext": context,
+            "body": self.body,
+            "isBase64Encoded": false
+        })
+    }
+}
+
+/// A response, with the body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+/// Sends `request` to `router` the way lambda_http does in a deployed function.
+pub async fn send(router: &Router, request: &ApiRequest) -> ApiResponse {
+    let event = request.to_event().to_string();
+    let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("routers do not fail");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("read body").to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    ApiResponse {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    }
+}
