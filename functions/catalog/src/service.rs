@@ -47,7 +47,11 @@ impl Catalog {
         Self { table }
     }
 
-    pub async fn create(&self, input: ProductInput, correlation_id: &str) -> Result<Product, CatalogError> {
+    pub async fn create(
+        &self,
+        input: ProductInput,
+        correlation_id: &str,
+    ) -> Result<Product, CatalogError> {
         let (sku, details) = input.validate_new().map_err(CatalogError::Invalid)?;
         let product = Product::create(Uuid::new_v4(), sku, details, OffsetDateTime::now_utc());
         self.table.insert(&product, correlation_id).await?;
@@ -61,11 +65,20 @@ impl Catalog {
         self.table.get(id).await?.ok_or(CatalogError::NotFound)
     }
 
-    pub async fn list(&self, limit: usize, after: Option<Uuid>) -> Result<ProductPage, CatalogError> {
+    pub async fn list(
+        &self,
+        limit: usize,
+        after: Option<Uuid>,
+    ) -> Result<ProductPage, CatalogError> {
         Ok(self.table.list_active(limit, after).await?)
     }
 
-    pub async fn revise(&self, id: &str, input: ProductInput, correlation_id: &str) -> Result<Product, CatalogError> {
+    pub async fn revise(
+        &self,
+        id: &str,
+        input: ProductInput,
+        correlation_id: &str,
+    ) -> Result<Product, CatalogError> {
         let details = input.validate_details().map_err(CatalogError::Invalid)?;
         let current = self.get(id).await?;
         let revised = current.revise(details, OffsetDateTime::now_utc())?;
@@ -74,7 +87,11 @@ impl Catalog {
     }
 
     /// Discontinues a product; discontinuing one that already is succeeds and changes nothing.
-    pub async fn discontinue(&self, id: &str, correlation_id: &str) -> Result<Product, CatalogError> {
+    pub async fn discontinue(
+        &self,
+        id: &str,
+        correlation_id: &str,
+    ) -> Result<Product, CatalogError> {
         let current = self.get(id).await?;
         match current.discontinue(OffsetDateTime::now_utc()) {
             Some(discontinued) => {

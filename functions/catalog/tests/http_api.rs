@@ -1,6 +1,9 @@
 //! The catalog's HTTP API against DynamoDB on moto, through the router the Lambda serves,
 //! with requests shaped as API Gateway delivers them.
 
+// Test helpers panic to fail the test that called them.
+#![allow(clippy::unwrap_used)]
+
 use axum::Router;
 use catalog::{adapters::ProductTable, entrypoints::http, service::Catalog};
 use serde_json::{Value, json};
@@ -33,7 +36,11 @@ fn kettle(sku: &str) -> Value {
 }
 
 async fn create(app: &Router, body: &Value) -> ApiResponse {
-    send(app, &ApiRequest::post("/products").caller(As::admin()).json(body)).await
+    send(
+        app,
+        &ApiRequest::post("/products").caller(As::admin()).json(body),
+    )
+    .await
 }
 
 fn assert_problem(response: &ApiResponse, status: u16) {
@@ -64,7 +71,10 @@ async fn an_admin_creates_a_product_that_anyone_can_read() {
 async fn the_list_pages_through_every_active_product_once() {
     let app = catalog().await;
     for n in 0..5 {
-        assert_eq!(create(&app, &kettle(&format!("PAGE-{n}"))).await.status, 201);
+        assert_eq!(
+            create(&app, &kettle(&format!("PAGE-{n}"))).await.status,
+            201
+        );
     }
 
     let mut seen = Vec::new();
@@ -94,11 +104,16 @@ async fn the_list_pages_through_every_active_product_once() {
 #[tokio::test]
 async fn an_update_replaces_the_details_as_a_new_version() {
     let app = catalog().await;
-    let id = create(&app, &kettle("UPD-1")).await.body["id"].as_str().unwrap().to_owned();
+    let id = create(&app, &kettle("UPD-1")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let change = json!({"name": "Kettle 2", "price_cents": 1999, "currency": "EUR"});
     let updated = send(
         &app,
-        &ApiRequest::put(&format!("/products/{id}")).caller(As::admin()).json(&change),
+        &ApiRequest::put(&format!("/products/{id}"))
+            .caller(As::admin())
+            .json(&change),
     )
     .await;
     assert_eq!(updated.status, 200, "{:#}", updated.body);
@@ -114,10 +129,15 @@ async fn an_update_replaces_the_details_as_a_new_version() {
 #[tokio::test]
 async fn the_sku_cannot_be_changed_by_an_update() {
     let app = catalog().await;
-    let id = create(&app, &kettle("FIX-1")).await.body["id"].as_str().unwrap().to_owned();
+    let id = create(&app, &kettle("FIX-1")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let response = send(
         &app,
-        &ApiRequest::put(&format!("/products/{id}")).caller(As::admin()).json(&kettle("FIX-2")),
+        &ApiRequest::put(&format!("/products/{id}"))
+            .caller(As::admin())
+            .json(&kettle("FIX-2")),
     )
     .await;
     assert_problem(&response, 400);
@@ -127,7 +147,10 @@ async fn the_sku_cannot_be_changed_by_an_update() {
 #[tokio::test]
 async fn a_discontinued_product_is_readable_but_not_listed_or_changeable() {
     let app = catalog().await;
-    let id = create(&app, &kettle("OLD-1")).await.body["id"].as_str().unwrap().to_owned();
+    let id = create(&app, &kettle("OLD-1")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/products/{id}");
     let gone = send(&app, &ApiRequest::delete(&path).caller(As::admin())).await;
     assert_eq!(gone.status, 204);
@@ -143,7 +166,11 @@ async fn a_discontinued_product_is_readable_but_not_listed_or_changeable() {
     assert_eq!(send(&app, &ApiRequest::get(&path)).await.body["version"], 2);
 
     let change = json!({"name": "Back", "price_cents": 1, "currency": "EUR"});
-    let update = send(&app, &ApiRequest::put(&path).caller(As::admin()).json(&change)).await;
+    let update = send(
+        &app,
+        &ApiRequest::put(&path).caller(As::admin()).json(&change),
+    )
+    .await;
     assert_problem(&update, 409);
 }
 
@@ -185,7 +212,10 @@ async fn invalid_fields_are_a_400_naming_each_field() {
 #[tokio::test]
 async fn a_customer_may_read_but_not_write() {
     let app = catalog().await;
-    let id = create(&app, &kettle("CUS-1")).await.body["id"].as_str().unwrap().to_owned();
+    let id = create(&app, &kettle("CUS-1")).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/products/{id}");
     let customer = As::customer("customer-1");
     let change = json!({"name": "Mine", "price_cents": 1, "currency": "EUR"});
@@ -225,7 +255,12 @@ async fn a_field_of_the_wrong_type_is_a_400_naming_it() {
     body["price_cents"] = json!("29.99");
     let response = create(&app, &body).await;
     assert_problem(&response, 400);
-    assert!(response.body["detail"].as_str().unwrap().contains("price_cents"));
+    assert!(
+        response.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("price_cents")
+    );
 }
 
 #[tokio::test]
@@ -250,7 +285,10 @@ async fn unknown_and_malformed_ids_are_a_404() {
     let app = catalog().await;
     let unknown = format!("/products/{}", uuid::Uuid::new_v4());
     assert_problem(&send(&app, &ApiRequest::get(&unknown)).await, 404);
-    assert_problem(&send(&app, &ApiRequest::get("/products/not-a-uuid")).await, 404);
+    assert_problem(
+        &send(&app, &ApiRequest::get("/products/not-a-uuid")).await,
+        404,
+    );
     let change = json!({"name": "X", "price_cents": 1, "currency": "EUR"});
     let update = ApiRequest::put(&unknown).caller(As::admin()).json(&change);
     assert_problem(&send(&app, &update).await, 404);
@@ -259,9 +297,18 @@ async fn unknown_and_malformed_ids_are_a_404() {
 #[tokio::test]
 async fn a_bad_limit_or_cursor_is_a_400() {
     let app = catalog().await;
-    assert_problem(&send(&app, &ApiRequest::get("/products?limit=0")).await, 400);
-    assert_problem(&send(&app, &ApiRequest::get("/products?limit=many")).await, 400);
-    assert_problem(&send(&app, &ApiRequest::get("/products?cursor=forged")).await, 400);
+    assert_problem(
+        &send(&app, &ApiRequest::get("/products?limit=0")).await,
+        400,
+    );
+    assert_problem(
+        &send(&app, &ApiRequest::get("/products?limit=many")).await,
+        400,
+    );
+    assert_problem(
+        &send(&app, &ApiRequest::get("/products?cursor=forged")).await,
+        400,
+    );
 }
 
 #[tokio::test]
@@ -279,4 +326,49 @@ async fn health_answers_without_a_token() {
     let response = send(&app, &ApiRequest::get("/catalog/health")).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.body["status"], "ok");
+}
+
+/// Every operation in the OpenAPI document is served, and a documented path answers no
+/// method the document does not list: the spec and the router describe the same API.
+#[tokio::test]
+async fn the_openapi_document_and_the_router_serve_the_same_routes() {
+    let app = catalog().await;
+    let spec = serde_json::to_value(http::openapi()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(!paths.is_empty());
+    for (path, operations) in paths {
+        let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        for method in ["get", "post", "put", "delete", "patch"] {
+            let request = ApiRequest::new(method.to_uppercase().parse().unwrap(), &concrete);
+            let response = send(&app, &request).await;
+            let unrouted = response.status == 405
+                || (response.status == 404 && response.body["detail"] == "no such resource");
+            let documented = operations.get(method).is_some();
+            assert_eq!(
+                !unrouted,
+                documented,
+                "{} {path}: served = {}, documented = {documented}",
+                method.to_uppercase(),
+                !unrouted
+            );
+        }
+    }
+}
+
+/// docs/api/catalog.openapi.json is the generated document, so reviewers see API changes.
+/// Regenerate with `UPDATE_OPENAPI=1 cargo test -p catalog openapi`.
+#[test]
+fn the_published_openapi_document_is_up_to_date() {
+    let generated = http::openapi().to_pretty_json().unwrap() + "\n";
+    let path = shop_testkit::workspace_root().join("docs/api/catalog.openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{} is stale: run `UPDATE_OPENAPI=1 cargo test -p catalog openapi`",
+        path.display()
+    );
 }

@@ -47,7 +47,9 @@ pub struct MapError(pub String);
 enum PublishError {
     #[error("PutEvents failed: {0}")]
     Call(#[from] aws_sdk_eventbridge::Error),
-    #[error("EventBridge refused {count} entries after {MAX_ATTEMPTS} attempts, first: {code}: {message}")]
+    #[error(
+        "EventBridge refused {count} entries after {MAX_ATTEMPTS} attempts, first: {code}: {message}"
+    )]
     Refused {
         count: usize,
         code: String,
@@ -116,14 +118,19 @@ impl<M: StreamMapper> Publisher<M> {
         }
 
         Metrics::new(self.mapper.source())
-            .count("EventsPublished", u32::try_from(published).unwrap_or(u32::MAX))
+            .count(
+                "EventsPublished",
+                u32::try_from(published).unwrap_or(u32::MAX),
+            )
             .count("PublishFailures", u32::from(failed_at.is_some()))
             .emit();
 
         let mut response = DynamoDbEventResponse::default();
         if let Some(record) = failed_at {
             let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
+            failure
+                .item_identifier
+                .clone_from(&record.change.sequence_number);
             response.batch_item_failures.push(failure);
         }
         response
@@ -152,7 +159,10 @@ impl<M: StreamMapper> Publisher<M> {
             for (envelope, result) in remaining.iter().zip(output.entries()) {
                 if let Some(code) = result.error_code() {
                     first_refusal.get_or_insert_with(|| {
-                        (code.to_owned(), result.error_message().unwrap_or_default().to_owned())
+                        (
+                            code.to_owned(),
+                            result.error_message().unwrap_or_default().to_owned(),
+                        )
                     });
                     refused.push(*envelope);
                 } else {

@@ -1,8 +1,8 @@
 //! Request bodies and query strings, with every way they can be wrong mapped to a clear 4xx.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
     Json,
+    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
 };
 use http::{StatusCode, request::Parts};
 use serde::de::DeserializeOwned;
@@ -31,9 +31,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 fn json_problem(rejection: &JsonRejection) -> Problem {
     match rejection.status() {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            Problem::unsupported_media_type("send the body as JSON with Content-Type: application/json")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::unsupported_media_type(
+            "send the body as JSON with Content-Type: application/json",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(format!(
             "the request body is larger than {MAX_BODY_BYTES} bytes"
         )),
@@ -81,9 +81,14 @@ mod tests {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        let response = app.oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+        let response = app
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
         let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
         let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
             .map(|v| v["detail"].as_str().unwrap_or_default().to_owned())
             .unwrap_or_default();
@@ -92,7 +97,8 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_json_is_a_400() {
-        let (status, _) = status_and_detail(Some("application/json"), "{\"quantity\":".into()).await;
+        let (status, _) =
+            status_and_detail(Some("application/json"), "{\"quantity\":".into()).await;
         assert_eq!(status, 400);
     }
 
@@ -106,8 +112,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_field_is_a_400_naming_it() {
-        let (status, detail) =
-            status_and_detail(Some("application/json"), r#"{"quantity":1,"sku":"x"}"#.into()).await;
+        let (status, detail) = status_and_detail(
+            Some("application/json"),
+            r#"{"quantity":1,"sku":"x"}"#.into(),
+        )
+        .await;
         assert_eq!(status, 400);
         assert!(detail.contains("sku"), "{detail}");
     }
@@ -123,8 +132,11 @@ mod tests {
     #[tokio::test]
     async fn an_oversized_body_is_a_413() {
         let padding = " ".repeat(MAX_BODY_BYTES);
-        let (status, _) =
-            status_and_detail(Some("application/json"), format!("{{\"quantity\":1{padding}}}")).await;
+        let (status, _) = status_and_detail(
+            Some("application/json"),
+            format!("{{\"quantity\":1{padding}}}"),
+        )
+        .await;
         assert_eq!(status, 413);
     }
 }

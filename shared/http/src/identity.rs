@@ -113,16 +113,21 @@ mod tests {
 
     #[test]
     fn groups_in_api_gateway_bracket_form_are_split() {
-        let caller =
-            Caller::from_claims(&claims(&[("sub", "u1"), ("cognito:groups", "[admin customer]")]))
-                .unwrap();
+        let caller = Caller::from_claims(&claims(&[
+            ("sub", "u1"),
+            ("cognito:groups", "[admin customer]"),
+        ]))
+        .unwrap();
         assert_eq!(caller.groups, ["admin", "customer"]);
         assert!(caller.is_admin());
     }
 
     #[test]
     fn groups_as_a_json_array_or_single_name_are_understood() {
-        assert_eq!(parse_groups(r#"["customer","admin"]"#), ["customer", "admin"]);
+        assert_eq!(
+            parse_groups(r#"["customer","admin"]"#),
+            ["customer", "admin"]
+        );
         assert_eq!(parse_groups("customer"), ["customer"]);
         assert!(parse_groups("[]").is_empty());
     }

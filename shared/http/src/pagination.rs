@@ -87,7 +87,10 @@ mod tests {
     fn limit_defaults_to_twenty_and_must_be_between_one_and_a_hundred() {
         assert_eq!(request(None, None).limit().unwrap(), DEFAULT_LIMIT);
         assert_eq!(request(Some(100), None).limit().unwrap(), 100);
-        assert_eq!(request(Some(0), None).limit().unwrap_err().errors[0].field, "limit");
+        assert_eq!(
+            request(Some(0), None).limit().unwrap_err().errors[0].field,
+            "limit"
+        );
         assert!(request(Some(101), None).limit().is_err());
     }
 

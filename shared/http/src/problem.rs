@@ -47,6 +47,8 @@ pub struct Problem {
     pub retry_after_secs: Option<u64>,
 }
 
+// serde hands `serialize_with` functions a reference, whatever the type.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u16(status.as_u16())
 }
@@ -64,7 +66,12 @@ impl Problem {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
     }
 
     /// A 400 that names every invalid field in `detail` and lists them in `errors`.
@@ -166,7 +173,13 @@ impl IntoResponse for Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.title, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.title,
+            self.detail
+        )
     }
 }
 

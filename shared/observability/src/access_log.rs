@@ -154,7 +154,9 @@ mod tests {
             .unwrap();
         let response = app().oneshot(request).await.unwrap();
         assert_eq!(response.headers()["x-correlation-id"], "client-id-1");
-        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
         assert!(String::from_utf8_lossy(&body).contains("client-id-1"));
     }
 

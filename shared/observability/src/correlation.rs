@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn accepts_a_well_formed_client_id() {
-        assert_eq!(CorrelationId::parse("order-42:abc").unwrap().as_str(), "order-42:abc");
+        assert_eq!(
+            CorrelationId::parse("order-42:abc").unwrap().as_str(),
+            "order-42:abc"
+        );
     }
 
     #[test]

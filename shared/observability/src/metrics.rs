@@ -2,10 +2,20 @@
 //! Logs turns into metrics, so recording one costs no API call and no latency.
 //! Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Map, Value, json};
 
 /// The CloudWatch namespace of every metric the shop emits.
 pub const NAMESPACE: &str = "Shop";
+
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// Stops this process from emitting metrics, for benchmarks that would otherwise print a
+/// metrics line per iteration.
+pub fn disable() {
+    DISABLED.store(true, Ordering::Relaxed);
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -104,7 +114,7 @@ impl Metrics {
     /// Writes the document as one line on stdout, where the Lambda log agent picks it up.
     /// It bypasses `tracing` on purpose: EMF must be the whole line, not a field of one.
     pub fn emit(&self) {
-        if self.values.is_empty() {
+        if self.values.is_empty() || DISABLED.load(Ordering::Relaxed) {
             return;
         }
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
@@ -133,7 +143,10 @@ mod tests {
         assert_eq!(doc["correlation_id"], "c-1");
         let declared = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], NAMESPACE);
-        assert_eq!(declared["Dimensions"], json!([["service"], ["service", "route"]]));
+        assert_eq!(
+            declared["Dimensions"],
+            json!([["service"], ["service", "route"]])
+        );
         assert_eq!(
             declared["Metrics"],
             json!([{"Name": "Requests", "Unit": "Count"}, {"Name": "Latency", "Unit": "Milliseconds"}])

@@ -53,7 +53,7 @@ fn redact(value: &mut Value) {
     }
 }
 
-fn truncate(mut text: String) -> String {
+fn truncate(text: String) -> String {
     if text.len() <= MAX_LOGGED_BYTES {
         return text;
     }
@@ -61,10 +61,7 @@ fn truncate(mut text: String) -> String {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    let total = text.len();
-    text.truncate(cut);
-    text.push_str(&format!("…[{total} bytes in all]"));
-    text
+    format!("{}…[{} bytes in all]", &text[..cut], text.len())
 }
 
 #[cfg(test)]
@@ -99,6 +96,9 @@ mod tests {
 
     #[test]
     fn binary_bodies_are_summarised() {
-        assert_eq!(body_for_log(&[0xff, 0xfe, 0x00]), "<3 bytes of binary data>");
+        assert_eq!(
+            body_for_log(&[0xff, 0xfe, 0x00]),
+            "<3 bytes of binary data>"
+        );
     }
 }

@@ -12,7 +12,10 @@ use tower::ServiceExt;
 pub enum As {
     Anonymous,
     /// A signed-in user with the given id and Cognito groups.
-    User { id: String, groups: Vec<String> },
+    User {
+        id: String,
+        groups: Vec<String>,
+    },
 }
 
 impl As {

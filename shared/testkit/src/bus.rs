@@ -52,7 +52,13 @@ impl Subscription {
             .put_targets()
             .rule(&name)
             .event_bus_name(bus)
-            .targets(Target::builder().id("queue").arn(queue_arn).build().expect("target"))
+            .targets(
+                Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()
+                    .expect("target"),
+            )
             .send()
             .await
             .expect("put targets");

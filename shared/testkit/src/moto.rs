@@ -12,7 +12,7 @@ use aws_config::{Region, SdkConfig};
 /// Set to use an emulator that is already running instead of starting one.
 pub const ENDPOINT_ENV: &str = "SHOP_TEST_AWS_ENDPOINT";
 pub const REGION: &str = "us-east-1";
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+const STARTUP_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A running moto server (or one given by [`ENDPOINT_ENV`]).
 #[derive(Debug)]

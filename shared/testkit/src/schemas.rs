@@ -16,9 +16,18 @@ fn load(file: &str) -> Value {
 /// schemas it refers to loaded from the same folder.
 pub fn validator(event_type: &str) -> Validator {
     let mut options = jsonschema::options().should_validate_formats(true);
-    for entry in std::fs::read_dir(crate::workspace_root().join("events/schemas")).expect("events/schemas") {
-        let file = entry.expect("schema file").file_name().to_string_lossy().into_owned();
-        if file.ends_with(".json") {
+    for entry in
+        std::fs::read_dir(crate::workspace_root().join("events/schemas")).expect("events/schemas")
+    {
+        let file = entry
+            .expect("schema file")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if std::path::Path::new(&file)
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+        {
             let resource = Resource::from_contents(load(&file)).expect("a schema resource");
             options = options.with_resource(format!("{BASE_URI}{file}"), resource);
         }
@@ -30,11 +39,16 @@ pub fn validator(event_type: &str) -> Validator {
 
 /// Panics with every violation when `detail` does not satisfy its event's schema.
 pub fn assert_valid(detail: &Value) {
-    let event_type = detail["type"].as_str().expect("the envelope names its type");
+    let event_type = detail["type"]
+        .as_str()
+        .expect("the envelope names its type");
     let validator = validator(event_type);
     let errors: Vec<String> = validator
         .iter_errors(detail)
         .map(|error| format!("{} at {}", error, error.instance_path))
         .collect();
-    assert!(errors.is_empty(), "{event_type} violates its schema: {errors:#?}\n{detail:#}");
+    assert!(
+        errors.is_empty(),
+        "{event_type} violates its schema: {errors:#?}\n{detail:#}"
+    );
 }

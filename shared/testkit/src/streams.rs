@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodbstreams::{
     Client,
-    types::{AttributeValue, Record, ShardIteratorType},
+    types::{AttributeValue, OperationType, Record, ShardIteratorType, StreamViewType},
 };
 use serde_json::{Value, json};
 
@@ -57,7 +57,7 @@ fn lambda_record(record: &Record, stream_arn: &str) -> Value {
         "Keys": image(change.keys()),
         "SequenceNumber": change.sequence_number(),
         "SizeBytes": change.size_bytes(),
-        "StreamViewType": change.stream_view_type().map(|v| v.as_str()),
+        "StreamViewType": change.stream_view_type().map(StreamViewType::as_str),
         "ApproximateCreationDateTime": change
             .approximate_creation_date_time()
             .map_or(0, aws_sdk_dynamodbstreams::primitives::DateTime::secs),
@@ -70,7 +70,7 @@ fn lambda_record(record: &Record, stream_arn: &str) -> Value {
     }
     json!({
         "eventID": record.event_id(),
-        "eventName": record.event_name().map(|n| n.as_str()),
+        "eventName": record.event_name().map(OperationType::as_str),
         "eventVersion": record.event_version(),
         "eventSource": "aws:dynamodb",
         "awsRegion": record.aws_region(),

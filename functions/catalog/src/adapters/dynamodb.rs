@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
-    operation::transact_write_items::TransactWriteItemsError,
+    operation::{put_item::PutItemError, transact_write_items::TransactWriteItemsError},
     types::{AttributeValue, Put, TransactWriteItem},
 };
 use serde::{Deserialize, Serialize};
@@ -116,7 +116,11 @@ impl ProductTable {
     /// function's init phase instead of on its first request.
     pub async fn connect(&self) -> Result<(), StoreError> {
         for table in [&self.products_table, &self.skus_table] {
-            self.client.describe_table().table_name(table).send().await?;
+            self.client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await?;
         }
         Ok(())
     }
@@ -126,7 +130,10 @@ impl ProductTable {
         let item: Item = serde_dynamo::to_item(ProductRecord::new(product, correlation_id))?;
         let claim: Item = HashMap::from([
             ("sku".to_owned(), AttributeValue::S(product.sku.clone())),
-            ("product_id".to_owned(), AttributeValue::S(product.id.to_string())),
+            (
+                "product_id".to_owned(),
+                AttributeValue::S(product.id.to_string()),
+            ),
         ]);
         let put = |table: &str, item: Item, key: &str| {
             TransactWriteItem::builder()
@@ -177,7 +184,10 @@ impl ProductTable {
             .table_name(&self.products_table)
             .set_item(Some(item))
             .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N((product.version - 1).to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N((product.version - 1).to_string()),
+            )
             .send()
             .await;
         match result {
@@ -185,7 +195,7 @@ impl ProductTable {
             Err(error)
                 if error
                     .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
             {
                 Err(StoreError::VersionConflict)
             }
@@ -205,7 +215,8 @@ impl ProductTable {
         after: Option<Uuid>,
     ) -> Result<(Vec<Product>, Option<Uuid>), StoreError> {
         let mut products = Vec::with_capacity(limit);
-        let mut start = after.map(|id| HashMap::from([("id".to_owned(), AttributeValue::S(id.to_string()))]));
+        let mut start =
+            after.map(|id| HashMap::from([("id".to_owned(), AttributeValue::S(id.to_string()))]));
         loop {
             let page = self
                 .client
@@ -240,7 +251,9 @@ impl ProductTable {
 /// Which condition of the create transaction failed: the SKU claim (index 1) means the SKU is
 /// taken; anything else is a real failure.
 fn classify_insert_failure(error: SdkError<TransactWriteItemsError>, sku: &str) -> StoreError {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        error.as_service_error()
+    {
         let sku_claim_failed = cancelled
             .cancellation_reasons()
             .get(1)

@@ -52,7 +52,11 @@ impl Product {
     }
 
     /// The product with new details, as its next version.
-    pub fn revise(&self, details: ProductDetails, now: OffsetDateTime) -> Result<Self, RevisionError> {
+    pub fn revise(
+        &self,
+        details: ProductDetails,
+        now: OffsetDateTime,
+    ) -> Result<Self, RevisionError> {
         if self.status == ProductStatus::Discontinued {
             return Err(RevisionError::Discontinued);
         }
@@ -96,7 +100,12 @@ mod tests {
     }
 
     fn kettle() -> Product {
-        Product::create(Uuid::nil(), "KET-1".into(), details(2999), datetime!(2026-01-01 0:00 UTC))
+        Product::create(
+            Uuid::nil(),
+            "KET-1".into(),
+            details(2999),
+            datetime!(2026-01-01 0:00 UTC),
+        )
     }
 
     #[test]
@@ -131,6 +140,9 @@ mod tests {
     fn a_discontinued_product_cannot_be_revised() {
         let now = datetime!(2026-02-01 0:00 UTC);
         let gone = kettle().discontinue(now).unwrap();
-        assert_eq!(gone.revise(details(1), now), Err(RevisionError::Discontinued));
+        assert_eq!(
+            gone.revise(details(1), now),
+            Err(RevisionError::Discontinued)
+        );
     }
 }

@@ -76,7 +76,12 @@ impl ProductInput {
             }
             Some(cents) => Some(cents),
         };
-        let currency = required(violations, "currency", self.currency.as_deref(), check_currency);
+        let currency = required(
+            violations,
+            "currency",
+            self.currency.as_deref(),
+            check_currency,
+        );
         Some(ProductDetails {
             name: name?,
             description: description?,
@@ -103,7 +108,9 @@ fn required(
 
 fn check_sku(sku: &str) -> Result<String, String> {
     let well_formed = SKU_LEN.contains(&sku.len())
-        && sku.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
         && !sku.starts_with('-')
         && !sku.ends_with('-');
     if well_formed {
@@ -186,13 +193,24 @@ mod tests {
     #[test]
     fn every_missing_field_is_reported_at_once() {
         let violations = ProductInput::default().validate_new().unwrap_err();
-        assert_eq!(fields(&violations), ["sku", "name", "price_cents", "currency"]);
+        assert_eq!(
+            fields(&violations),
+            ["sku", "name", "price_cents", "currency"]
+        );
         assert!(violations.iter().all(|v| v.message == "is required"));
     }
 
     #[test]
     fn malformed_skus_are_refused() {
-        for sku in ["ab", "KET 1", "ket-1", "-KET", "KET-", &"A".repeat(33), "KÉT-1"] {
+        for sku in [
+            "ab",
+            "KET 1",
+            "ket-1",
+            "-KET",
+            "KET-",
+            &"A".repeat(33),
+            "KÉT-1",
+        ] {
             let input = ProductInput {
                 sku: Some(sku.into()),
                 ..valid()
@@ -236,7 +254,10 @@ mod tests {
             description: Some("a".repeat(DESCRIPTION_MAX_CHARS + 1)),
             ..valid()
         };
-        assert_eq!(fields(&input.validate_new().unwrap_err()), ["name", "description"]);
+        assert_eq!(
+            fields(&input.validate_new().unwrap_err()),
+            ["name", "description"]
+        );
     }
 
     #[test]
@@ -246,12 +267,18 @@ mod tests {
             description: Some("bell\u{7}".into()),
             ..valid()
         };
-        assert_eq!(fields(&input.validate_new().unwrap_err()), ["name", "description"]);
+        assert_eq!(
+            fields(&input.validate_new().unwrap_err()),
+            ["name", "description"]
+        );
     }
 
     #[test]
     fn a_revision_ignores_the_sku() {
-        let input = ProductInput { sku: None, ..valid() };
+        let input = ProductInput {
+            sku: None,
+            ..valid()
+        };
         assert_eq!(input.validate_details().unwrap().name, "Kettle");
     }
 }

@@ -3,9 +3,16 @@
 //! Every route is registered through `routes!`, which adds it to the router and to the
 //! OpenAPI document together, so the published spec cannot miss a route.
 
-use axum::{Json, Router, extract::{Path, State}, http::{StatusCode, header}, response::IntoResponse};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{StatusCode, header},
+    response::IntoResponse,
+};
 use serde::{Deserialize, Serialize};
-use shop_http::{Admin, FieldError, JsonBody, Page, PageRequest, Problem, QueryParams, pagination::encode_cursor};
+use shop_http::{
+    Admin, FieldError, JsonBody, Page, PageRequest, Problem, QueryParams, pagination::encode_cursor,
+};
 use shop_observability::CorrelationId;
 use time::OffsetDateTime;
 use utoipa::{
@@ -51,16 +58,19 @@ struct BearerAuth;
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("A Cognito access or id token, from POST /auth/login"))
-                    .build(),
-            ),
-        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .description(Some("A Cognito access or id token, from POST /auth/login"))
+                        .build(),
+                ),
+            );
     }
 }
 
@@ -175,7 +185,10 @@ async fn list_products(
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_product(State(catalog): State<Catalog>, Path(id): Path<String>) -> Result<Json<ProductView>, Problem> {
+async fn get_product(
+    State(catalog): State<Catalog>,
+    Path(id): Path<String>,
+) -> Result<Json<ProductView>, Problem> {
     Ok(Json(catalog.get(&id).await?.into()))
 }
 
@@ -209,7 +222,11 @@ async fn create_product(
     };
     let product = catalog.create(input, correlation_id.as_str()).await?;
     let location = format!("/products/{}", product.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(ProductView::from(product))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ProductView::from(product)),
+    ))
 }
 
 /// Replaces a product's details (admin only).
@@ -241,7 +258,12 @@ async fn update_product(
         price_cents: body.price_cents,
         currency: body.currency,
     };
-    Ok(Json(catalog.revise(&id, input, correlation_id.as_str()).await?.into()))
+    Ok(Json(
+        catalog
+            .revise(&id, input, correlation_id.as_str())
+            .await?
+            .into(),
+    ))
 }
 
 /// Discontinues a product (admin only): it stays readable by id but is no longer listed.

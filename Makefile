@@ -1,0 +1,56 @@
+# The project's commands. `make test` is what CI runs; every target bootstraps what it needs.
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+REQUIREMENTS := localstack/requirements.txt
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help venv test fmt-check lint unit-and-integration template-check bench fmt lambdas openapi clean
+
+help:
+	@echo "make test       format check, clippy, every test (against moto), template checks"
+	@echo "make bench      criterion benchmarks of the request path"
+	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
+	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
+	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
+
+venv: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r $(REQUIREMENTS)
+	touch $(STAMP)
+
+test: fmt-check lint unit-and-integration template-check
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit-and-integration: venv
+	cargo test --workspace --locked
+
+template-check: venv
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(PY) infra/validate_template.py infra/template.yaml
+
+bench:
+	cargo bench --workspace
+
+fmt:
+	cargo fmt --all
+
+openapi:
+	UPDATE_OPENAPI=1 cargo test -p catalog --test http_api openapi
+
+# Needs `pip install cargo-lambda ziglang` and `rustup target add aarch64-unknown-linux-gnu`.
+lambdas:
+	cargo lambda build --release --arm64
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
