@@ -1,0 +1,184 @@
+//! API Gateway's JWT authorizer: the token's RS256 signature against the user pool's JWKS,
+//! its issuer, audience (`aud`, or `client_id` for access tokens), expiry and `token_use`.
+
+use std::collections::HashMap;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use serde_json::{Map, Value};
+use tokio::sync::RwLock;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug)]
+pub struct Authorizer {
+    issuer: String,
+    audiences: Vec<String>,
+    jwks_url: String,
+    client: reqwest::Client,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+}
+
+impl Authorizer {
+    /// An authorizer for tokens of `issuer` (a Cognito pool URL), with the pool's keys served
+    /// by the emulator at `<emulator>/<pool id>/.well-known/jwks.json`.
+    pub fn new(issuer: &str, audiences: Vec<String>, emulator: &str) -> Self {
+        let pool_id = issuer.rsplit('/').next().unwrap_or_default();
+        Self {
+            issuer: issuer.to_owned(),
+            audiences,
+            jwks_url: format!(
+                "{}/{pool_id}/.well-known/jwks.json",
+                emulator.trim_end_matches('/')
+            ),
+            client: reqwest::Client::new(),
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The verified claims of the token in an `Authorization` header value.
+    pub async fn verify(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<Map<String, Value>, AuthError> {
+        let raw = authorization
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or(AuthError::Missing)?;
+        let token = raw
+            .strip_prefix("Bearer ")
+            .or_else(|| raw.strip_prefix("bearer "))
+            .unwrap_or(raw)
+            .trim();
+        let invalid = |reason: &str| AuthError::Invalid(reason.to_owned());
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(invalid("only RS256 tokens are accepted"));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| invalid("the token names no key"))?;
+        let key = self.key(&kid).await?;
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?
+            .claims;
+
+        let audience_ok = match (&claims.get("aud"), &claims.get("client_id")) {
+            (Some(Value::String(aud)), _) => self.audiences.contains(aud),
+            (Some(Value::Array(auds)), _) => auds.iter().any(|a| {
+                a.as_str()
+                    .is_some_and(|a| self.audiences.iter().any(|x| x == a))
+            }),
+            (None, Some(Value::String(client))) => self.audiences.contains(client),
+            _ => false,
+        };
+        if !audience_ok {
+            return Err(invalid("the token is for another audience"));
+        }
+        match claims.get("token_use").and_then(Value::as_str) {
+            Some("id" | "access") => Ok(claims),
+            _ => Err(invalid("token_use must be id or access")),
+        }
+    }
+
+    async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        if let Some(key) = self.keys.read().await.get(kid) {
+            return Ok(key.clone());
+        }
+        // Unknown key id: the pool may have rotated keys, so fetch the set again once.
+        let jwks: JwkSet = self
+            .client
+            .get(&self.jwks_url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| AuthError::Invalid(format!("cannot fetch the JWKS: {e}")))?
+            .json()
+            .await
+            .map_err(|e| AuthError::Invalid(format!("unreadable JWKS: {e}")))?;
+        let mut keys = self.keys.write().await;
+        for jwk in &jwks.keys {
+            if let (Some(id), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk)) {
+                keys.insert(id, key);
+            }
+        }
+        keys.get(kid).cloned().ok_or_else(|| {
+            AuthError::Invalid("the token's key is not in the pool's JWKS".to_owned())
+        })
+    }
+}
+
+/// Claims as API Gateway passes them to a function: every value a string, arrays written as
+/// `[a b]`, objects as JSON.
+pub fn claims_as_strings(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|item| item
+                            .as_str()
+                            .map_or_else(|| item.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                other => other.to_string(),
+            };
+            (name.clone(), Value::String(text))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn claims_become_strings_with_arrays_in_brackets() {
+        let claims = json!({"sub": "u1", "cognito:groups": ["admin", "customer"], "exp": 1_700_000_000, "email_verified": true});
+        let strings = claims_as_strings(claims.as_object().unwrap());
+        assert_eq!(
+            Value::Object(strings),
+            json!({"sub": "u1", "cognito:groups": "[admin customer]", "exp": "1700000000", "email_verified": "true"})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_malformed_token_is_refused_before_any_key_lookup() {
+        let authorizer = Authorizer::new(
+            "https://issuer/pool",
+            vec!["client".into()],
+            "http://127.0.0.1:9",
+        );
+        assert_eq!(authorizer.verify(None).await, Err(AuthError::Missing));
+        assert_eq!(authorizer.verify(Some("  ")).await, Err(AuthError::Missing));
+        assert!(matches!(
+            authorizer.verify(Some("Bearer garbage")).await,
+            Err(AuthError::Invalid(_))
+        ));
+        // {"alg":"none"} with an empty signature.
+        let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.";
+        assert!(matches!(
+            authorizer.verify(Some(none)).await,
+            Err(AuthError::Invalid(_))
+        ));
+    }
+}

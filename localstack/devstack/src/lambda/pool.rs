@@ -1,0 +1,244 @@
+//! The processes of one function. Like Lambda, an instance is started when an invocation finds
+//! none idle (up to the function's concurrency), reused while it stays healthy, killed when an
+//! invocation outlives the function's timeout, and replaced after it dies.
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use bytes::Bytes;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    net::TcpListener,
+    process::Command,
+    sync::{Semaphore, mpsc, oneshot, watch},
+    task::JoinHandle,
+};
+
+use super::{
+    Outcome,
+    runtime_api::{Invocation, RuntimeApi},
+};
+use crate::logs::LogSink;
+
+/// Everything needed to run a function.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    /// The deployed name (`<stack>-<logical id>`).
+    pub name: String,
+    pub arn: String,
+    pub binary: PathBuf,
+    pub environment: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub memory_mb: u32,
+    pub max_instances: usize,
+}
+
+#[derive(Debug)]
+pub struct FunctionPool {
+    spec: FunctionSpec,
+    permits: Semaphore,
+    idle: Mutex<Vec<Instance>>,
+    logs: LogSink,
+    started: AtomicUsize,
+}
+
+impl FunctionPool {
+    pub fn new(spec: FunctionSpec, logs: LogSink) -> Self {
+        Self {
+            permits: Semaphore::new(spec.max_instances),
+            spec,
+            idle: Mutex::new(Vec::new()),
+            logs,
+            started: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn spec(&self) -> &FunctionSpec {
+        &self.spec
+    }
+
+    /// How many processes this function has started so far (restarts included).
+    pub fn instances_started(&self) -> usize {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// Runs one invocation on an idle instance, or a new one, waiting while the function is
+    /// at its concurrency limit.
+    pub async fn invoke(&self, payload: Bytes) -> Outcome {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Outcome::error("ServiceException", "devstack is shutting down");
+        };
+        let instance = match self.take_idle() {
+            Some(instance) => instance,
+            None => match self.start_instance().await {
+                Ok(instance) => instance,
+                Err(error) => {
+                    return Outcome::error(
+                        "Runtime.StartError",
+                        &format!("cannot start {}: {error}", self.spec.binary.display()),
+                    );
+                }
+            },
+        };
+        let (outcome, healthy) = instance.run(payload, &self.spec).await;
+        if healthy {
+            self.idle.lock().expect("idle list").push(instance);
+        }
+        outcome
+    }
+
+    fn take_idle(&self) -> Option<Instance> {
+        let mut idle = self.idle.lock().expect("idle list");
+        while let Some(instance) = idle.pop() {
+            if instance.alive() {
+                return Some(instance);
+            }
+        }
+        None
+    }
+
+    async fn start_instance(&self) -> std::io::Result<Instance> {
+        let number = self.started.fetch_add(1, Ordering::Relaxed) + 1;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (api, sender) = RuntimeApi::new();
+        let router = api.router();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+
+        let mut child = Command::new(&self.spec.binary)
+            .envs(self.spec.environment.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("instance-{number}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let logs = self.logs.clone();
+            let name = self.spec.logical_id.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    logs.write(&name, &line);
+                }
+            });
+        }
+
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let (kill_tx, kill_rx) = oneshot::channel::<()>();
+        let logs = self.logs.clone();
+        let name = self.spec.logical_id.clone();
+        let api_for_exit = api.clone();
+        tokio::spawn(async move {
+            let status = tokio::select! {
+                status = child.wait() => status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                _ = kill_rx => {
+                    let _ = child.kill().await;
+                    "killed by devstack".to_owned()
+                }
+            };
+            let init_error = api_for_exit.init_error().await;
+            let description = match init_error {
+                Some(error) => format!("{status}; init error: {error}"),
+                None => status,
+            };
+            logs.write(
+                &name,
+                &format!("devstack: instance {number} exited: {description}"),
+            );
+            let _ = exit_tx.send(Some(description));
+        });
+
+        Ok(Instance {
+            sender,
+            exited: exit_rx,
+            kill: Some(kill_tx),
+            server,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Instance {
+    sender: mpsc::Sender<Invocation>,
+    exited: watch::Receiver<Option<String>>,
+    kill: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+}
+
+impl Instance {
+    fn alive(&self) -> bool {
+        self.exited.borrow().is_none()
+    }
+
+    /// Runs one invocation; the flag says whether the instance can take another.
+    async fn run(&self, payload: Bytes, spec: &FunctionSpec) -> (Outcome, bool) {
+        let (reply, outcome) = oneshot::channel();
+        let invocation = Invocation {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            payload,
+            deadline: SystemTime::now() + spec.timeout,
+            function_arn: spec.arn.clone(),
+            reply,
+        };
+        if self.sender.send(invocation).await.is_err() {
+            return (
+                Outcome::error("Runtime.ExitError", "the runtime API is gone"),
+                false,
+            );
+        }
+        let mut exited = self.exited.clone();
+        tokio::select! {
+            outcome = outcome => match outcome {
+                Ok(outcome) => (outcome, true),
+                Err(_) => (Outcome::error("Runtime.ExitError", "the invocation was dropped"), false),
+            },
+            () = tokio::time::sleep(spec.timeout) => (
+                Outcome::error(
+                    "Sandbox.Timedout",
+                    &format!("Task timed out after {:.2} seconds", spec.timeout.as_secs_f64()),
+                ),
+                false,
+            ),
+            _ = exited.wait_for(Option::is_some) => {
+                let description = self.exited.borrow().clone().unwrap_or_default();
+                (
+                    Outcome::error("Runtime.ExitError", &format!("the function's process exited: {description}")),
+                    false,
+                )
+            }
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(());
+        }
+        self.server.abort();
+    }
+}

@@ -1,0 +1,139 @@
+//! The Lambda Runtime API for one function process
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>): the process long-polls
+//! `next`, then posts the invocation's response or error.
+
+use std::{collections::HashMap, sync::Arc, time::SystemTime};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::Outcome;
+
+/// One request for the process.
+#[derive(Debug)]
+pub struct Invocation {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub deadline: SystemTime,
+    pub function_arn: String,
+    pub reply: oneshot::Sender<Outcome>,
+}
+
+/// The server side of one process's Runtime API.
+#[derive(Debug, Clone)]
+pub struct RuntimeApi {
+    queue: Arc<Mutex<mpsc::Receiver<Invocation>>>,
+    in_flight: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
+    init_error: Arc<Mutex<Option<String>>>,
+}
+
+impl RuntimeApi {
+    /// The API and the sender its invocations arrive through.
+    pub fn new() -> (Self, mpsc::Sender<Invocation>) {
+        let (sender, receiver) = mpsc::channel(1);
+        let api = Self {
+            queue: Arc::new(Mutex::new(receiver)),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            init_error: Arc::new(Mutex::new(None)),
+        };
+        (api, sender)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(self.clone())
+    }
+
+    /// The error the process reported during init, if it did.
+    pub async fn init_error(&self) -> Option<String> {
+        self.init_error.lock().await.clone()
+    }
+}
+
+async fn next(State(api): State<RuntimeApi>) -> Response {
+    let Some(invocation) = api.queue.lock().await.recv().await else {
+        return StatusCode::GONE.into_response();
+    };
+    let deadline_ms = invocation
+        .deadline
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("lambda-runtime-aws-request-id", &invocation.request_id);
+    set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
+    set(
+        "lambda-runtime-invoked-function-arn",
+        &invocation.function_arn,
+    );
+    set(
+        "lambda-runtime-trace-id",
+        &format!("Root=1-{}", invocation.request_id.replace('-', "")),
+    );
+    set("content-type", "application/json");
+    api.in_flight
+        .lock()
+        .await
+        .insert(invocation.request_id, invocation.reply);
+    (headers, invocation.payload).into_response()
+}
+
+async fn response(
+    State(api): State<RuntimeApi>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    complete(&api, &id, Outcome::Success(body)).await
+}
+
+async fn error(
+    State(api): State<RuntimeApi>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let error_type = headers
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|doc| doc["errorType"].as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| "Unhandled".to_owned());
+    complete(&api, &id, Outcome::Error { error_type, body }).await
+}
+
+async fn init_error(State(api): State<RuntimeApi>, body: Bytes) -> StatusCode {
+    *api.init_error.lock().await = Some(String::from_utf8_lossy(&body).into_owned());
+    StatusCode::ACCEPTED
+}
+
+async fn complete(api: &RuntimeApi, id: &str, outcome: Outcome) -> StatusCode {
+    match api.in_flight.lock().await.remove(id) {
+        Some(reply) => {
+            let _ = reply.send(outcome);
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}

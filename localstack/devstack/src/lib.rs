@@ -1,0 +1,21 @@
+//! devstack: the shop's local cloud. moto emulates the AWS APIs; devstack adds what moto
+//! cannot do here (run our Lambda functions, API Gateway with its JWT authorizer, stream and
+//! rule event sources) and provisions everything from `infra/template.yaml`.
+//!
+//! One module per AWS behaviour it stands in for, each usable and testable alone; `main.rs`
+//! only wires them.
+
+pub mod edge;
+pub mod emulator;
+pub mod gateway;
+pub mod lambda;
+pub mod logs;
+pub mod provision;
+pub mod seed;
+pub mod sources;
+pub mod stack;
+pub mod template;
+
+/// The account id moto uses in ARNs.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";

@@ -1,0 +1,272 @@
+//! `devstack`: build, start and seed the whole shop locally, print where everything is, and
+//! run until Ctrl-C. See docs/local-development.md.
+
+use std::{path::PathBuf, process::ExitCode, time::Instant};
+
+use devstack::{
+    seed::{self, Seeded},
+    stack::{Options, Stack},
+};
+
+const USAGE: &str = "usage: devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
+                [--port N] [--edge-port N] [--endpoint URL] [--template PATH]...
+                [--concurrency N] [--check]
+
+  --no-seed      start without demo users and products
+  --no-build     use the function binaries already built
+  --release      build and run release binaries
+  --quiet        do not print function logs (they still go to target/devstack/logs/)
+  --port N       HTTP API port (default 3000; 0 picks a free one)
+  --edge-port N  AWS edge port (default 4566; 0 picks a free one)
+  --endpoint URL use a running emulator (moto or LocalStack) instead of starting moto;
+                 AWS_ENDPOINT_URL does the same
+  --template P   an extra template to merge (e.g. test fixtures); repeatable
+  --check        start, seed, print the summary, then stop (a smoke test and a timer)";
+
+struct Cli {
+    options: Options,
+    seed: bool,
+    check: bool,
+}
+
+fn parse(workspace: PathBuf) -> Result<Cli, String> {
+    let mut options = Options::new(&workspace);
+    options.api_port = 3000;
+    options.edge_port = 4566;
+    options.endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty());
+    let mut cli = Cli {
+        options,
+        seed: true,
+        check: false,
+    };
+    let mut args = std::env::args().skip(1);
+    let number = |value: Option<String>, flag: &str| -> Result<u16, String> {
+        value
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("{flag} needs a number"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "run" => {}
+            "--no-seed" => cli.seed = false,
+            "--no-build" => cli.options.build = false,
+            "--release" => cli.options.release = true,
+            "--quiet" => cli.options.echo_logs = false,
+            "--check" => cli.check = true,
+            "--port" => cli.options.api_port = number(args.next(), "--port")?,
+            "--edge-port" => cli.options.edge_port = number(args.next(), "--edge-port")?,
+            "--concurrency" => {
+                cli.options.concurrency = usize::from(number(args.next(), "--concurrency")?.max(1))
+            }
+            "--endpoint" => {
+                cli.options.endpoint = Some(args.next().ok_or("--endpoint needs a URL")?)
+            }
+            "--template" => cli
+                .options
+                .templates
+                .push(args.next().ok_or("--template needs a path")?.into()),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    Ok(cli)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let launched = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DEVSTACK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("devstack=info")),
+        )
+        .with_target(false)
+        .init();
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = workspace.canonicalize().unwrap_or(workspace);
+    let cli = match parse(workspace.clone()) {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let started = Instant::now();
+    let stack =
+        match Stack::start(cli.options.clone(), |step| eprintln!("devstack: {step} …")).await {
+            Ok(stack) => stack,
+            Err(error) => {
+                eprintln!("devstack: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let seeded = if cli.seed {
+        eprintln!("devstack: seeding demo users and products …");
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(
+            &shop_aws::loader()
+                .region(aws_config::Region::new(stack.endpoints.region.clone()))
+                .endpoint_url(&stack.endpoints.emulator_url)
+                .test_credentials()
+                .load()
+                .await,
+        );
+        match seed::seed(&stack.endpoints, &cognito).await {
+            Ok(seeded) => Some(seeded),
+            Err(error) => {
+                eprintln!("devstack: {error}");
+                stack.stop().await;
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let ready = started.elapsed();
+    let state_dir = workspace.join("target/devstack");
+    write_state(&state_dir, &stack, seeded.as_ref());
+    print_banner(
+        &stack,
+        seeded.as_ref(),
+        ready,
+        launched.elapsed(),
+        &workspace,
+    );
+
+    if !cli.check {
+        wait_for_shutdown().await;
+        eprintln!("devstack: stopping …");
+    }
+    stack.stop().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_shutdown() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = async {
+            match terminate.as_mut() {
+                Some(signal) => { signal.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
+/// `target/devstack/stack.json` (URLs, pool, users and tokens) for scripts and tools.
+fn write_state(dir: &std::path::Path, stack: &Stack, seeded: Option<&Seeded>) {
+    let endpoints = &stack.endpoints;
+    let user = |u: &seed::User| serde_json::json!({"email": u.email, "password": u.password, "groups": u.groups, "access_token": u.access_token, "id_token": u.id_token});
+    let state = serde_json::json!({
+        "api_url": endpoints.api_url,
+        "edge_url": endpoints.edge_url,
+        "region": endpoints.region,
+        "user_pool_id": endpoints.user_pool_id,
+        "user_pool_client_id": endpoints.user_pool_client_id,
+        "admin": seeded.map(|s| user(&s.admin)),
+        "customer": seeded.map(|s| user(&s.customer)),
+    });
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(dir.join("stack.json"), format!("{state:#}\n"));
+    if let Some(seeded) = seeded {
+        let _ = std::fs::write(dir.join("admin.token"), &seeded.admin.access_token);
+        let _ = std::fs::write(dir.join("customer.token"), &seeded.customer.access_token);
+    }
+}
+
+fn print_banner(
+    stack: &Stack,
+    seeded: Option<&Seeded>,
+    ready: std::time::Duration,
+    total: std::time::Duration,
+    workspace: &std::path::Path,
+) {
+    let e = &stack.endpoints;
+    let relative = |path: &std::path::Path| {
+        path.strip_prefix(workspace)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    println!();
+    println!(
+        "devstack is up: ready {:.1} s after start ({:.1} s with the build)",
+        ready.as_secs_f64(),
+        total.as_secs_f64()
+    );
+    println!();
+    println!("  HTTP API    {}", e.api_url);
+    println!(
+        "  AWS edge    {}   (aws --endpoint-url {} --region {} ...)",
+        e.edge_url, e.edge_url, e.region
+    );
+    println!("  API docs    docs/api/*.openapi.json");
+    if let (Some(pool), Some(client)) = (&e.user_pool_id, &e.user_pool_client_id) {
+        println!("  User pool   {pool}   app client {client}");
+    }
+    println!(
+        "  Logs        {}/<function>.log",
+        relative(stack.logs.dir())
+    );
+    println!("  State       target/devstack/stack.json");
+    println!();
+    println!("  Functions");
+    for function in stack.lambda.functions() {
+        println!(
+            "    {:<28} {}",
+            function.spec().logical_id,
+            function.spec().name
+        );
+    }
+    if let Some(seeded) = seeded {
+        println!();
+        println!("  Users");
+        for user in [&seeded.admin, &seeded.customer] {
+            println!(
+                "    {:<22} password {:<20} groups {}",
+                user.email,
+                user.password,
+                user.groups.join(",")
+            );
+        }
+        println!(
+            "  Products    {}",
+            seeded
+                .products
+                .iter()
+                .map(|(sku, _)| sku.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!();
+        println!("  Try it");
+        println!("    curl -s {}/products", e.api_url);
+        println!(
+            "    TOKEN=$(cat target/devstack/admin.token)     # the admin's access token, valid 60 min"
+        );
+        println!(
+            "    curl -si -X POST {}/products -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\\n      -d '{{\"sku\":\"LAMP-1\",\"name\":\"Desk lamp\",\"price_cents\":4500,\"currency\":\"EUR\"}}'",
+            e.api_url
+        );
+        if let Some(client) = &e.user_pool_client_id {
+            println!("    # a fresh token: Cognito's InitiateAuth through the edge");
+            println!(
+                "    curl -s {} -H 'x-amz-target: AWSCognitoIdentityProviderService.InitiateAuth' -H 'content-type: application/x-amz-json-1.1' \\\n      -d '{{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"{client}\",\"AuthParameters\":{{\"USERNAME\":\"{}\",\"PASSWORD\":\"{}\"}}}}'",
+                e.edge_url, seeded.admin.email, seeded.admin.password
+            );
+        }
+    }
+    if !stack.notes.is_empty() {
+        println!();
+        println!("  Not emulated locally");
+        for note in &stack.notes {
+            println!("    {note}");
+        }
+    }
+    println!();
+    println!("  Ctrl-C stops everything.");
+}

@@ -1,0 +1,121 @@
+//! EventBridge rule → function or state machine. moto delivers rule targets only to SQS, so
+//! each such target is fed through a shadow queue that devstack drains: a message is deleted
+//! once the target took it; otherwise it comes back after a backoff, and after the target's
+//! attempts SQS's redrive policy moves it to the dead-letter queue. Nothing is dropped.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use bytes::Bytes;
+
+use crate::{
+    lambda::{Lambda, Outcome},
+    provision::{Delivery, DeliveryTarget},
+};
+
+/// Runs one delivery until the task is aborted.
+pub async fn run(
+    delivery: Delivery,
+    sqs: aws_sdk_sqs::Client,
+    sfn: aws_sdk_sfn::Client,
+    lambda: Lambda,
+) {
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&delivery.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await;
+        let messages = match received {
+            Ok(output) => output.messages.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(rule = %delivery.rule, error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "cannot read the shadow queue");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let work = messages
+            .into_iter()
+            .map(|message| deliver(&delivery, &sqs, &sfn, &lambda, message));
+        futures::future::join_all(work).await;
+    }
+}
+
+async fn deliver(
+    delivery: &Delivery,
+    sqs: &aws_sdk_sqs::Client,
+    sfn: &aws_sdk_sfn::Client,
+    lambda: &Lambda,
+    message: Message,
+) {
+    let body = message.body().unwrap_or_default().to_owned();
+    let delivered = match &delivery.target {
+        DeliveryTarget::Function(function) => {
+            match lambda.invoke(function, Bytes::from(body.clone())).await {
+                Some(Outcome::Success(_)) => true,
+                Some(Outcome::Error { error_type, .. }) => {
+                    tracing::warn!(rule = %delivery.rule, %function, %error_type, "rule target failed; the event will be retried");
+                    false
+                }
+                None => false,
+            }
+        }
+        DeliveryTarget::StateMachine(arn) => {
+            // EventBridge names executions itself; the event id keeps a redelivery from
+            // starting a second one.
+            let event_id = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|event| event["id"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let result = sfn
+                .start_execution()
+                .state_machine_arn(arn)
+                .name(event_id)
+                .input(body.clone())
+                .send()
+                .await;
+            match result {
+                Ok(_) => true,
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_execution_already_exists()) =>
+                {
+                    true
+                }
+                Err(error) => {
+                    tracing::warn!(rule = %delivery.rule, error = %aws_sdk_sfn::error::DisplayErrorContext(&error), "cannot start the execution; the event will be retried");
+                    false
+                }
+            }
+        }
+    };
+    let Some(receipt) = message.receipt_handle() else {
+        return;
+    };
+    if delivered {
+        let _ = sqs
+            .delete_message()
+            .queue_url(&delivery.queue_url)
+            .receipt_handle(receipt)
+            .send()
+            .await;
+    } else {
+        let receives: i32 = message
+            .attributes()
+            .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let backoff = 2_i32.saturating_pow(u32::try_from(receives.clamp(0, 5)).unwrap_or(0));
+        let _ = sqs
+            .change_message_visibility()
+            .queue_url(&delivery.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(backoff)
+            .send()
+            .await;
+    }
+}

@@ -1,0 +1,285 @@
+//! CloudFormation intrinsic functions, resolved against the names devstack gave the resources.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::TemplateError;
+
+/// Knows every value a reference can resolve to: pseudo parameters, template parameters and
+/// the attributes of resources provisioned so far.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    region: String,
+    account: String,
+    stack: String,
+    parameters: HashMap<String, String>,
+    attributes: HashMap<(String, String), String>,
+}
+
+impl Resolver {
+    pub fn new(
+        region: &str,
+        account: &str,
+        stack: &str,
+        parameters: HashMap<String, String>,
+    ) -> Self {
+        Self {
+            region: region.into(),
+            account: account.into(),
+            stack: stack.into(),
+            parameters,
+            attributes: HashMap::new(),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    pub fn stack(&self) -> &str {
+        &self.stack
+    }
+
+    /// Records what `!Ref logical_id` (attribute `Ref`) or `!GetAtt logical_id.attribute` is.
+    pub fn set(&mut self, logical_id: &str, attribute: &str, value: impl Into<String>) {
+        self.attributes
+            .insert((logical_id.to_owned(), attribute.to_owned()), value.into());
+    }
+
+    pub fn get(&self, logical_id: &str, attribute: &str) -> Option<&str> {
+        self.attributes
+            .get(&(logical_id.to_owned(), attribute.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// `value` with every intrinsic function replaced by its result.
+    pub fn resolve(&self, value: &Value, at: &str) -> Result<Value, TemplateError> {
+        match value {
+            Value::Array(items) => Ok(Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.resolve(item, at))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Value::Object(map) if map.len() == 1 => {
+                let (key, argument) = map.iter().next().expect("one entry");
+                match key.as_str() {
+                    "Ref" => self.reference(argument, at).map(Value::String),
+                    "Fn::GetAtt" => self.get_att(argument, at).map(Value::String),
+                    "Fn::Sub" => self.sub(argument, at).map(Value::String),
+                    "Fn::Join" => self.join(argument, at).map(Value::String),
+                    other if other.starts_with("Fn::") || other == "Condition" => {
+                        Err(TemplateError::unsupported(
+                            at,
+                            format!("devstack does not evaluate {other}"),
+                        ))
+                    }
+                    _ => self.resolve_map(map, at),
+                }
+            }
+            Value::Object(map) => self.resolve_map(map, at),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Like [`Resolver::resolve`], for a value that must end up a string.
+    pub fn resolve_string(&self, value: &Value, at: &str) -> Result<String, TemplateError> {
+        match self.resolve(value, at)? {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(TemplateError::unsupported(
+                at,
+                format!("expected a string, found {other}"),
+            )),
+        }
+    }
+
+    fn resolve_map(&self, map: &Map<String, Value>, at: &str) -> Result<Value, TemplateError> {
+        let mut out = Map::new();
+        for (key, value) in map {
+            out.insert(key.clone(), self.resolve(value, &format!("{at}.{key}"))?);
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn reference(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
+        let name = argument
+            .as_str()
+            .ok_or_else(|| TemplateError::unsupported(at, "!Ref takes a name"))?;
+        self.lookup(name, "Ref", at)
+    }
+
+    fn get_att(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
+        match argument.as_array().map(Vec::as_slice) {
+            Some([Value::String(resource), Value::String(attribute)]) => {
+                self.lookup(resource, attribute, at)
+            }
+            _ => Err(TemplateError::unsupported(
+                at,
+                format!("!GetAtt {argument}"),
+            )),
+        }
+    }
+
+    fn lookup(&self, name: &str, attribute: &str, at: &str) -> Result<String, TemplateError> {
+        if attribute == "Ref" {
+            let pseudo = match name {
+                "AWS::Region" => Some(self.region.clone()),
+                "AWS::AccountId" => Some(self.account.clone()),
+                "AWS::StackName" => Some(self.stack.clone()),
+                "AWS::Partition" => Some("aws".to_owned()),
+                "AWS::URLSuffix" => Some("amazonaws.com".to_owned()),
+                _ => None,
+            };
+            if let Some(value) = pseudo.or_else(|| self.parameters.get(name).cloned()) {
+                return Ok(value);
+            }
+        }
+        self.get(name, attribute).map(str::to_owned).ok_or_else(|| {
+            let what = if attribute == "Ref" {
+                format!("!Ref {name}")
+            } else {
+                format!("!GetAtt {name}.{attribute}")
+            };
+            TemplateError::unsupported(at, format!("{what} names nothing devstack provisions"))
+        })
+    }
+
+    fn sub(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
+        let (text, variables) = match argument {
+            Value::String(text) => (text.as_str(), Map::new()),
+            Value::Array(parts) => match parts.as_slice() {
+                [Value::String(text), Value::Object(variables)] => {
+                    (text.as_str(), variables.clone())
+                }
+                _ => {
+                    return Err(TemplateError::unsupported(
+                        at,
+                        "!Sub takes a string or [string, map]",
+                    ));
+                }
+            },
+            _ => {
+                return Err(TemplateError::unsupported(
+                    at,
+                    "!Sub takes a string or [string, map]",
+                ));
+            }
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| TemplateError::unsupported(at, format!("unclosed ${{ in {text}")))?;
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(value) = variables.get(name) {
+                out.push_str(&self.resolve_string(value, at)?);
+            } else if let Some((resource, attribute)) = name.split_once('.') {
+                out.push_str(&self.lookup(resource, attribute, at)?);
+            } else {
+                out.push_str(&self.lookup(name, "Ref", at)?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn join(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
+        match argument.as_array().map(Vec::as_slice) {
+            Some([Value::String(delimiter), Value::Array(items)]) => Ok(items
+                .iter()
+                .map(|item| self.resolve_string(item, at))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(delimiter)),
+            _ => Err(TemplateError::unsupported(
+                at,
+                "!Join takes [delimiter, [values]]",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn resolver() -> Resolver {
+        let mut resolver = Resolver::new(
+            "us-east-1",
+            "123456789012",
+            "shop-local",
+            HashMap::from([("Stage".to_owned(), "local".to_owned())]),
+        );
+        resolver.set("UserPool", "Ref", "us-east-1_abc");
+        resolver.set("Table", "Ref", "shop-local-Table");
+        resolver.set("Table", "StreamArn", "arn:stream");
+        resolver
+    }
+
+    #[test]
+    fn refs_get_atts_and_pseudo_parameters_resolve() {
+        let value = json!({
+            "name": {"Ref": "Table"},
+            "stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
+            "region": {"Ref": "AWS::Region"},
+            "stage": {"Ref": "Stage"},
+            "list": [{"Ref": "UserPool"}, 3]
+        });
+        assert_eq!(
+            resolver().resolve(&value, "X").unwrap(),
+            json!({"name": "shop-local-Table", "stream": "arn:stream", "region": "us-east-1",
+                   "stage": "local", "list": ["us-east-1_abc", 3]})
+        );
+    }
+
+    #[test]
+    fn sub_replaces_references_attributes_variables_and_keeps_literals() {
+        let value = json!({"Fn::Sub": [
+            "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}/${Table.StreamArn}/${x}/${!Literal}",
+            {"x": {"Ref": "Stage"}}
+        ]});
+        assert_eq!(
+            resolver().resolve_string(&value, "X").unwrap(),
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/arn:stream/local/${Literal}"
+        );
+    }
+
+    #[test]
+    fn join_concatenates_resolved_values() {
+        let value = json!({"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]});
+        assert_eq!(resolver().resolve_string(&value, "X").unwrap(), "a-local");
+    }
+
+    #[test]
+    fn an_unknown_reference_or_function_is_an_error_naming_where_it_is() {
+        let error = resolver()
+            .resolve(&json!({"Ref": "Nothing"}), "Fn.Properties.Environment")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("Fn.Properties.Environment") && error.contains("Nothing"),
+            "{error}"
+        );
+        let error = resolver()
+            .resolve(&json!({"Fn::If": ["c", 1, 2]}), "R.P")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("Fn::If"), "{error}");
+    }
+}
