@@ -6,11 +6,13 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv test fmt-check lint unit-and-integration template-check bench fmt lambdas openapi clean
+.PHONY: help venv run test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
 
 help:
-	@echo "make test       format check, clippy, every test (against moto), template checks"
+	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
+	@echo "make test       format check, clippy, every test (moto and devstack), template checks"
 	@echo "make bench      criterion benchmarks of the request path"
+	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
@@ -22,6 +24,9 @@ $(STAMP): $(REQUIREMENTS)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r $(REQUIREMENTS)
 	touch $(STAMP)
+
+run: venv
+	cargo run -p devstack -- run $(ARGS)
 
 test: fmt-check lint unit-and-integration template-check
 
@@ -40,6 +45,9 @@ template-check: venv
 
 bench:
 	cargo bench --workspace
+
+bench-startup: venv
+	localstack/bench-startup.sh
 
 fmt:
 	cargo fmt --all

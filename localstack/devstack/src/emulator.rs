@@ -53,7 +53,7 @@ impl Emulator {
             endpoint: format!("http://127.0.0.1:{port}"),
             process: Some((child, stdin)),
         };
-        emulator.wait_ready(Duration::from_secs(60)).await?;
+        emulator.wait_ready(Duration::from_mins(1)).await?;
         emulator.enable_step_functions().await?;
         Ok(emulator)
     }

@@ -29,8 +29,8 @@ struct Cli {
     check: bool,
 }
 
-fn parse(workspace: PathBuf) -> Result<Cli, String> {
-    let mut options = Options::new(&workspace);
+fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
+    let mut options = Options::new(workspace);
     options.api_port = 3000;
     options.edge_port = 4566;
     options.endpoint = std::env::var("AWS_ENDPOINT_URL")
@@ -58,10 +58,10 @@ fn parse(workspace: PathBuf) -> Result<Cli, String> {
             "--port" => cli.options.api_port = number(args.next(), "--port")?,
             "--edge-port" => cli.options.edge_port = number(args.next(), "--edge-port")?,
             "--concurrency" => {
-                cli.options.concurrency = usize::from(number(args.next(), "--concurrency")?.max(1))
+                cli.options.concurrency = usize::from(number(args.next(), "--concurrency")?.max(1));
             }
             "--endpoint" => {
-                cli.options.endpoint = Some(args.next().ok_or("--endpoint needs a URL")?)
+                cli.options.endpoint = Some(args.next().ok_or("--endpoint needs a URL")?);
             }
             "--template" => cli
                 .options
@@ -86,7 +86,7 @@ async fn main() -> ExitCode {
         .init();
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let workspace = workspace.canonicalize().unwrap_or(workspace);
-    let cli = match parse(workspace.clone()) {
+    let cli = match parse(&workspace) {
         Ok(cli) => cli,
         Err(message) => {
             eprintln!("{message}");

@@ -41,6 +41,8 @@ impl ProvisionError {
     }
 }
 
+pub use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
+
 /// SDK clients for the services devstack provisions.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -50,6 +52,7 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -61,6 +64,7 @@ impl Clients {
             events: aws_sdk_eventbridge::Client::new(config),
             sfn: aws_sdk_sfn::Client::new(config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
         }
     }
 }
@@ -92,233 +96,303 @@ pub struct Provisioned {
 
 pub async fn provision(
     template: &Template,
-    mut resolver: Resolver,
+    resolver: Resolver,
     clients: &Clients,
 ) -> Result<Provisioned, ProvisionError> {
-    let mut notes = Vec::new();
-    let region = resolver.region().to_owned();
-    let account = resolver.account().to_owned();
-    let arn = |service: &str, rest: &str| format!("arn:aws:{service}:{region}:{account}:{rest}");
-
-    for pool in template.of_kind("AWS::Cognito::UserPool") {
-        create_user_pool(clients, pool, &mut resolver).await?;
-    }
-    for client in template.of_kind("AWS::Cognito::UserPoolClient") {
-        let pool_id =
-            resolver.resolve_string(client.prop("UserPoolId"), &client.at("UserPoolId"))?;
-        let flows = client
-            .prop("ExplicitAuthFlows")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(ExplicitAuthFlowsType::from)
-            .collect();
-        let output = clients
-            .cognito
-            .create_user_pool_client()
-            .user_pool_id(&pool_id)
-            .client_name(physical_name(&resolver, client, "ClientName")?)
-            .generate_secret(client.prop("GenerateSecret").as_bool().unwrap_or(false))
-            .set_explicit_auth_flows(Some(flows))
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws(&client.logical_id, e))?;
-        let id = output
-            .user_pool_client
-            .and_then(|c| c.client_id)
-            .unwrap_or_default();
-        resolver.set(&client.logical_id, "Ref", id);
-    }
-    for group in template.of_kind("AWS::Cognito::UserPoolGroup") {
-        let pool_id = resolver.resolve_string(group.prop("UserPoolId"), &group.at("UserPoolId"))?;
-        let name = resolver.resolve_string(group.prop("GroupName"), &group.at("GroupName"))?;
-        clients
-            .cognito
-            .create_group()
-            .user_pool_id(pool_id)
-            .group_name(&name)
-            .set_description(group.prop("Description").as_str().map(str::to_owned))
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws(&group.logical_id, e))?;
-        resolver.set(&group.logical_id, "Ref", name);
-    }
-
-    for table in template.of_kind("AWS::DynamoDB::Table") {
-        let name = physical_name(&resolver, table, "TableName")?;
-        let props = resolver.resolve(&table.properties, &table.at(""))?;
-        let stream_arn = create_table(&clients.dynamodb, &props, &name)
-            .await
-            .map_err(|e| ProvisionError::aws(&table.logical_id, e))?;
-        resolver.set(
-            &table.logical_id,
-            "Arn",
-            arn("dynamodb", &format!("table/{name}")),
-        );
-        if let Some(stream_arn) = stream_arn {
-            resolver.set(&table.logical_id, "StreamArn", stream_arn);
-        }
-        resolver.set(&table.logical_id, "Ref", name);
-    }
-
-    // Queues may name each other as dead-letter targets, so those without a redrive policy go first.
-    let mut queues: Vec<&Resource> = template.of_kind("AWS::SQS::Queue").collect();
-    queues.sort_by_key(|q| !q.prop("RedrivePolicy").is_null());
-    for queue in queues {
-        let name = physical_name(&resolver, queue, "QueueName")?;
-        let mut attributes = HashMap::new();
-        for (property, attribute) in [
-            ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
-            (
-                "MessageRetentionPeriod",
-                QueueAttributeName::MessageRetentionPeriod,
-            ),
-            ("RedrivePolicy", QueueAttributeName::RedrivePolicy),
-        ] {
-            let value = queue.prop(property);
-            if !value.is_null() {
-                let resolved = resolver.resolve(value, &queue.at(property))?;
-                let text = resolved
-                    .as_str()
-                    .map_or_else(|| resolved.to_string(), str::to_owned);
-                attributes.insert(attribute, text);
-            }
-        }
-        let url = create_queue(&clients.sqs, &name, attributes)
-            .await
-            .map_err(|e| ProvisionError::aws(&queue.logical_id, e))?;
-        resolver.set(&queue.logical_id, "Arn", arn("sqs", &name));
-        resolver.set(&queue.logical_id, "QueueName", name);
-        resolver.set(&queue.logical_id, "QueueUrl", url.clone());
-        resolver.set(&queue.logical_id, "Ref", url);
-    }
-
-    for bus in template.of_kind("AWS::Events::EventBus") {
-        let name = physical_name(&resolver, bus, "Name")?;
-        clients
-            .events
-            .create_event_bus()
-            .name(&name)
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws(&bus.logical_id, e))?;
-        resolver.set(
-            &bus.logical_id,
-            "Arn",
-            arn("events", &format!("event-bus/{name}")),
-        );
-        resolver.set(&bus.logical_id, "Name", name.clone());
-        resolver.set(&bus.logical_id, "Ref", name);
-    }
-
-    for group in template.of_kind("AWS::Logs::LogGroup") {
-        // Rule targets need only the ARN; moto's EventBridge writes to CloudWatch Logs itself.
-        let name = physical_name(&resolver, group, "LogGroupName")?;
-        resolver.set(
-            &group.logical_id,
-            "Arn",
-            arn("logs", &format!("log-group:{name}:*")),
-        );
-        resolver.set(&group.logical_id, "Ref", name);
-    }
-
-    for function in template.of_kind("AWS::Serverless::Function") {
-        let name = format!("{}-{}", resolver.stack(), function.logical_id);
-        resolver.set(
-            &function.logical_id,
-            "Arn",
-            arn("lambda", &format!("function:{name}")),
-        );
-        resolver.set(&function.logical_id, "Ref", name);
-    }
-    if let Some(api) = template.of_kind("AWS::Serverless::HttpApi").next() {
-        resolver.set(&api.logical_id, "Ref", "local");
-    }
-
-    for machine in template.state_machines()? {
-        let text = std::fs::read_to_string(&machine.definition_path).map_err(|source| {
-            ProvisionError::Definition {
-                resource: machine.logical_id.clone(),
-                path: machine.definition_path.display().to_string(),
-                source,
-            }
-        })?;
-        let mut definition = text;
-        for (key, value) in &machine.substitutions {
-            let at = format!(
-                "{}.Properties.DefinitionSubstitutions.{key}",
-                machine.logical_id
-            );
-            definition = definition.replace(
-                &format!("${{{key}}}"),
-                &resolver.resolve_string(value, &at)?,
-            );
-        }
-        let name = format!("{}-{}", resolver.stack(), machine.logical_id);
-        let output = clients
-            .sfn
-            .create_state_machine()
-            .name(&name)
-            .definition(definition)
-            .role_arn(format!("arn:aws:iam::{account}:role/devstack"))
-            .r#type(if machine.express {
-                aws_sdk_sfn::types::StateMachineType::Express
-            } else {
-                aws_sdk_sfn::types::StateMachineType::Standard
-            })
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws(&machine.logical_id, e))?;
-        resolver.set(&machine.logical_id, "Arn", output.state_machine_arn.clone());
-        resolver.set(&machine.logical_id, "Name", name);
-        resolver.set(&machine.logical_id, "Ref", output.state_machine_arn);
-    }
-
-    for archive in template.of_kind("AWS::Events::Archive") {
-        let source =
-            resolver.resolve_string(archive.prop("SourceArn"), &archive.at("SourceArn"))?;
-        clients
-            .events
-            .create_archive()
-            .archive_name(format!("{}-{}", resolver.stack(), archive.logical_id))
-            .event_source_arn(source)
-            .set_retention_days(
-                archive
-                    .prop("RetentionDays")
-                    .as_i64()
-                    .and_then(|d| i32::try_from(d).ok()),
-            )
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws(&archive.logical_id, e))?;
-    }
-
+    let mut provisioner = Provisioner {
+        template,
+        resolver,
+        clients,
+    };
+    provisioner.identity().await?;
+    provisioner.tables().await?;
+    provisioner.queues().await?;
+    provisioner.buses_and_logs().await?;
+    provisioner.name_functions_and_api();
+    provisioner.state_machines().await?;
+    provisioner.archives().await?;
     let mut deliveries = Vec::new();
     for rule in template.rules()? {
-        deliveries.extend(create_rule(&rule, &resolver, clients).await?);
+        deliveries.extend(create_rule(&rule, &provisioner.resolver, clients).await?);
     }
-
-    for resource in &template.resources {
-        let note = match resource.kind.as_str() {
-            "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::Dashboard" => {
-                "CloudWatch alarms and dashboards"
-            }
-            "AWS::Logs::ResourcePolicy" => "resource policies (the emulator enforces no IAM)",
-            _ => continue,
-        };
-        notes.push(format!(
-            "{} ({}): not emulated: {note}",
-            resource.logical_id, resource.kind
-        ));
-    }
-    notes.push("IAM policies of functions are not enforced locally".to_owned());
-
     Ok(Provisioned {
-        resolver,
+        notes: not_emulated(template),
+        resolver: provisioner.resolver,
         deliveries,
-        notes,
     })
+}
+
+/// Template parts with no local effect, named so nothing is skipped silently.
+fn not_emulated(template: &Template) -> Vec<String> {
+    let mut notes: Vec<String> = template
+        .resources
+        .iter()
+        .filter_map(|resource| {
+            let note = match resource.kind.as_str() {
+                "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::Dashboard" => {
+                    "CloudWatch alarms and dashboards"
+                }
+                "AWS::Logs::ResourcePolicy" => "resource policies (the emulator enforces no IAM)",
+                _ => return None,
+            };
+            Some(format!(
+                "{} ({}): not emulated: {note}",
+                resource.logical_id, resource.kind
+            ))
+        })
+        .collect();
+    notes.push("IAM policies of functions are not enforced locally".to_owned());
+    notes
+}
+
+struct Provisioner<'a> {
+    template: &'a Template,
+    resolver: Resolver,
+    clients: &'a Clients,
+}
+
+impl Provisioner<'_> {
+    fn arn(&self, service: &str, rest: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{rest}",
+            self.resolver.region(),
+            self.resolver.account()
+        )
+    }
+
+    async fn identity(&mut self) -> Result<(), ProvisionError> {
+        let (template, clients) = (self.template, self.clients);
+        let resolver = &mut self.resolver;
+        for pool in template.of_kind("AWS::Cognito::UserPool") {
+            create_user_pool(clients, pool, resolver).await?;
+        }
+        for client in template.of_kind("AWS::Cognito::UserPoolClient") {
+            let pool_id =
+                resolver.resolve_string(client.prop("UserPoolId"), &client.at("UserPoolId"))?;
+            let flows = client
+                .prop("ExplicitAuthFlows")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(ExplicitAuthFlowsType::from)
+                .collect();
+            let output = clients
+                .cognito
+                .create_user_pool_client()
+                .user_pool_id(&pool_id)
+                .client_name(physical_name(resolver, client, "ClientName")?)
+                .generate_secret(client.prop("GenerateSecret").as_bool().unwrap_or(false))
+                .set_explicit_auth_flows(Some(flows))
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&client.logical_id, e))?;
+            let id = output
+                .user_pool_client
+                .and_then(|c| c.client_id)
+                .unwrap_or_default();
+            resolver.set(&client.logical_id, "Ref", id);
+        }
+        for group in template.of_kind("AWS::Cognito::UserPoolGroup") {
+            let pool_id =
+                resolver.resolve_string(group.prop("UserPoolId"), &group.at("UserPoolId"))?;
+            let name = resolver.resolve_string(group.prop("GroupName"), &group.at("GroupName"))?;
+            clients
+                .cognito
+                .create_group()
+                .user_pool_id(pool_id)
+                .group_name(&name)
+                .set_description(group.prop("Description").as_str().map(str::to_owned))
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&group.logical_id, e))?;
+            resolver.set(&group.logical_id, "Ref", name);
+        }
+        Ok(())
+    }
+
+    async fn tables(&mut self) -> Result<(), ProvisionError> {
+        for table in self.template.of_kind("AWS::DynamoDB::Table") {
+            let name = physical_name(&self.resolver, table, "TableName")?;
+            let props = self.resolver.resolve(&table.properties, &table.at(""))?;
+            let stream_arn = create_table(&self.clients.dynamodb, &props, &name)
+                .await
+                .map_err(|e| ProvisionError::aws(&table.logical_id, e))?;
+            self.resolver.set(
+                &table.logical_id,
+                "Arn",
+                self.arn("dynamodb", &format!("table/{name}")),
+            );
+            if let Some(stream_arn) = stream_arn {
+                self.resolver
+                    .set(&table.logical_id, "StreamArn", stream_arn);
+            }
+            self.resolver.set(&table.logical_id, "Ref", name);
+        }
+        Ok(())
+    }
+
+    async fn queues(&mut self) -> Result<(), ProvisionError> {
+        // Queues may name each other as dead-letter targets, so those without a redrive policy go first.
+        let mut queues: Vec<&Resource> = self.template.of_kind("AWS::SQS::Queue").collect();
+        queues.sort_by_key(|q| !q.prop("RedrivePolicy").is_null());
+        for queue in queues {
+            let name = physical_name(&self.resolver, queue, "QueueName")?;
+            let mut attributes = HashMap::new();
+            for (property, attribute) in [
+                ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
+                (
+                    "MessageRetentionPeriod",
+                    QueueAttributeName::MessageRetentionPeriod,
+                ),
+                ("RedrivePolicy", QueueAttributeName::RedrivePolicy),
+            ] {
+                let value = queue.prop(property);
+                if !value.is_null() {
+                    let resolved = self.resolver.resolve(value, &queue.at(property))?;
+                    let text = resolved
+                        .as_str()
+                        .map_or_else(|| resolved.to_string(), str::to_owned);
+                    attributes.insert(attribute, text);
+                }
+            }
+            let url = create_queue(&self.clients.sqs, &name, attributes)
+                .await
+                .map_err(|e| ProvisionError::aws(&queue.logical_id, e))?;
+            self.resolver
+                .set(&queue.logical_id, "Arn", self.arn("sqs", &name));
+            self.resolver.set(&queue.logical_id, "QueueName", name);
+            self.resolver
+                .set(&queue.logical_id, "QueueUrl", url.clone());
+            self.resolver.set(&queue.logical_id, "Ref", url);
+        }
+        Ok(())
+    }
+
+    async fn buses_and_logs(&mut self) -> Result<(), ProvisionError> {
+        for bus in self.template.of_kind("AWS::Events::EventBus") {
+            let name = physical_name(&self.resolver, bus, "Name")?;
+            self.clients
+                .events
+                .create_event_bus()
+                .name(&name)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&bus.logical_id, e))?;
+            self.resolver.set(
+                &bus.logical_id,
+                "Arn",
+                self.arn("events", &format!("event-bus/{name}")),
+            );
+            self.resolver.set(&bus.logical_id, "Name", name.clone());
+            self.resolver.set(&bus.logical_id, "Ref", name);
+        }
+
+        for group in self.template.of_kind("AWS::Logs::LogGroup") {
+            // moto's EventBridge writes rule targets of this kind to the group itself.
+            let name = physical_name(&self.resolver, group, "LogGroupName")?;
+            self.clients
+                .logs
+                .create_log_group()
+                .log_group_name(&name)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&group.logical_id, e))?;
+            self.resolver.set(
+                &group.logical_id,
+                "Arn",
+                self.arn("logs", &format!("log-group:{name}:*")),
+            );
+            self.resolver.set(&group.logical_id, "Ref", name);
+        }
+        Ok(())
+    }
+
+    fn name_functions_and_api(&mut self) {
+        for function in self.template.of_kind("AWS::Serverless::Function") {
+            let name = format!("{}-{}", self.resolver.stack(), function.logical_id);
+            self.resolver.set(
+                &function.logical_id,
+                "Arn",
+                self.arn("lambda", &format!("function:{name}")),
+            );
+            self.resolver.set(&function.logical_id, "Ref", name);
+        }
+        if let Some(api) = self.template.of_kind("AWS::Serverless::HttpApi").next() {
+            self.resolver.set(&api.logical_id, "Ref", "local");
+        }
+    }
+
+    async fn state_machines(&mut self) -> Result<(), ProvisionError> {
+        for machine in self.template.state_machines()? {
+            let text = std::fs::read_to_string(&machine.definition_path).map_err(|source| {
+                ProvisionError::Definition {
+                    resource: machine.logical_id.clone(),
+                    path: machine.definition_path.display().to_string(),
+                    source,
+                }
+            })?;
+            let mut definition = text;
+            for (key, value) in &machine.substitutions {
+                let at = format!(
+                    "{}.Properties.DefinitionSubstitutions.{key}",
+                    machine.logical_id
+                );
+                definition = definition.replace(
+                    &format!("${{{key}}}"),
+                    &self.resolver.resolve_string(value, &at)?,
+                );
+            }
+            let name = format!("{}-{}", self.resolver.stack(), machine.logical_id);
+            let output = self
+                .clients
+                .sfn
+                .create_state_machine()
+                .name(&name)
+                .definition(definition)
+                .role_arn(format!(
+                    "arn:aws:iam::{}:role/devstack",
+                    self.resolver.account()
+                ))
+                .r#type(if machine.express {
+                    aws_sdk_sfn::types::StateMachineType::Express
+                } else {
+                    aws_sdk_sfn::types::StateMachineType::Standard
+                })
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&machine.logical_id, e))?;
+            self.resolver
+                .set(&machine.logical_id, "Arn", output.state_machine_arn.clone());
+            self.resolver.set(&machine.logical_id, "Name", name);
+            self.resolver
+                .set(&machine.logical_id, "Ref", output.state_machine_arn);
+        }
+        Ok(())
+    }
+
+    async fn archives(&mut self) -> Result<(), ProvisionError> {
+        for archive in self.template.of_kind("AWS::Events::Archive") {
+            let source = self
+                .resolver
+                .resolve_string(archive.prop("SourceArn"), &archive.at("SourceArn"))?;
+            self.clients
+                .events
+                .create_archive()
+                .archive_name(format!("{}-{}", self.resolver.stack(), archive.logical_id))
+                .event_source_arn(source)
+                .set_retention_days(
+                    archive
+                        .prop("RetentionDays")
+                        .as_i64()
+                        .and_then(|d| i32::try_from(d).ok()),
+                )
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws(&archive.logical_id, e))?;
+        }
+        Ok(())
+    }
 }
 
 /// The resource's name property resolved, or `<stack>-<logical id>` like CloudFormation.
@@ -536,9 +610,8 @@ async fn create_rule(
     resolver: &Resolver,
     clients: &Clients,
 ) -> Result<Vec<Delivery>, ProvisionError> {
-    let at = format!("{}.EventBus", rule.name);
     let bus = match &rule.bus {
-        Some(bus) => resolver.resolve_string(bus, &at)?,
+        Some(bus) => resolver.resolve_string(bus, &format!("{}.EventBus", rule.name))?,
         None => "default".to_owned(),
     };
     let rule_name = truncate(
@@ -559,96 +632,113 @@ async fn create_rule(
     let mut deliveries = Vec::new();
     for target in &rule.targets {
         let (id, arn) = match target {
-            EventTarget::Native { id, arn } => (
-                id.clone(),
-                resolver.resolve_string(arn, &format!("{}.Targets.{id}", rule.name))?,
-            ),
+            EventTarget::Native { id, arn } => {
+                let arn = resolver.resolve_string(arn, &format!("{}.Targets.{id}", rule.name))?;
+                (id, native_target_arn(arn))
+            }
             EventTarget::Function {
                 id,
-                function,
+                function: owner,
                 max_attempts,
                 dead_letter,
             }
             | EventTarget::StateMachine {
                 id,
-                state_machine: function,
+                state_machine: owner,
                 max_attempts,
                 dead_letter,
             } => {
-                let queue = truncate(&format!("{rule_name}-{id}"), 70);
-                let dlq_arn = match dead_letter {
-                    Some(arn) => {
-                        resolver.resolve_string(arn, &format!("{}.DeadLetterConfig", rule.name))?
-                    }
-                    None => {
-                        let name = truncate(&format!("{rule_name}-{id}-undelivered"), 80);
-                        create_queue(&clients.sqs, &name, HashMap::new())
-                            .await
-                            .map_err(|e| ProvisionError::aws(&rule.name, e))?;
-                        format!(
-                            "arn:aws:sqs:{}:{}:{name}",
-                            resolver.region(),
-                            resolver.account()
-                        )
-                    }
-                };
-                let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_attempts});
-                let url = create_queue(
-                    &clients.sqs,
-                    &queue,
-                    HashMap::from([
-                        (QueueAttributeName::RedrivePolicy, redrive.to_string()),
-                        (QueueAttributeName::VisibilityTimeout, "30".to_owned()),
-                    ]),
-                )
-                .await
-                .map_err(|e| ProvisionError::aws(&rule.name, e))?;
-                let target = match target {
-                    EventTarget::Function { .. } => DeliveryTarget::Function(function.clone()),
-                    _ => DeliveryTarget::StateMachine(
-                        resolver
-                            .get(function, "Arn")
-                            .ok_or_else(|| {
-                                TemplateError::unsupported(
-                                    &rule.name,
-                                    format!("no state machine {function}"),
-                                )
-                            })?
-                            .to_owned(),
+                let shadow = format!("{rule_name}-{id}");
+                let dead_letter = match dead_letter {
+                    Some(arn) => Some(
+                        resolver.resolve_string(arn, &format!("{}.DeadLetterConfig", rule.name))?,
                     ),
+                    None => None,
+                };
+                let (queue_url, queue_arn) =
+                    shadow_queue(&shadow, *max_attempts, dead_letter, resolver, clients)
+                        .await
+                        .map_err(|e| ProvisionError::aws(&rule.name, e))?;
+                let target = if matches!(target, EventTarget::Function { .. }) {
+                    DeliveryTarget::Function(owner.clone())
+                } else {
+                    let arn = resolver.get(owner, "Arn").ok_or_else(|| {
+                        TemplateError::unsupported(&rule.name, format!("no state machine {owner}"))
+                    })?;
+                    DeliveryTarget::StateMachine(arn.to_owned())
                 };
                 deliveries.push(Delivery {
                     rule: rule.name.clone(),
-                    queue_url: url,
+                    queue_url,
                     target,
                 });
-                (
-                    id.clone(),
-                    format!(
-                        "arn:aws:sqs:{}:{}:{queue}",
-                        resolver.region(),
-                        resolver.account()
-                    ),
-                )
+                (id, queue_arn)
             }
         };
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id(id)
+            .arn(arn)
+            .build()
+            .map_err(|e| ProvisionError::aws(&rule.name, e))?;
         clients
             .events
             .put_targets()
             .rule(&rule_name)
             .event_bus_name(&bus)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id(id)
-                    .arn(arn)
-                    .build()
-                    .map_err(|e| ProvisionError::aws(&rule.name, e))?,
-            )
+            .targets(target)
             .send()
             .await
             .map_err(|e| ProvisionError::aws(&rule.name, e))?;
     }
     Ok(deliveries)
+}
+
+/// A log group's ARN ends in `:*` (as `!GetAtt LogGroup.Arn` gives it). AWS accepts that as a
+/// rule target; moto takes the `:*` for part of the group's name, so it is dropped here.
+fn native_target_arn(arn: String) -> String {
+    match arn.strip_suffix(":*") {
+        Some(bare) if arn.contains(":log-group:") => bare.to_owned(),
+        _ => arn,
+    }
+}
+
+/// The queue a rule delivers a function or state machine target through, redriven after
+/// `max_attempts` receives to the target's DLQ, or to one of devstack's own so that nothing
+/// is dropped locally. Returns its URL and ARN.
+async fn shadow_queue(
+    name: &str,
+    max_attempts: u32,
+    dead_letter: Option<String>,
+    resolver: &Resolver,
+    clients: &Clients,
+) -> Result<(String, String), aws_sdk_sqs::Error> {
+    let arn_of = |queue: &str| {
+        format!(
+            "arn:aws:sqs:{}:{}:{queue}",
+            resolver.region(),
+            resolver.account()
+        )
+    };
+    let name = truncate(name, 70);
+    let dead_letter = if let Some(arn) = dead_letter {
+        arn
+    } else {
+        let undelivered = format!("{name}-undelivered");
+        create_queue(&clients.sqs, &undelivered, HashMap::new()).await?;
+        arn_of(&undelivered)
+    };
+    let redrive =
+        serde_json::json!({"deadLetterTargetArn": dead_letter, "maxReceiveCount": max_attempts});
+    let url = create_queue(
+        &clients.sqs,
+        &name,
+        HashMap::from([
+            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+            (QueueAttributeName::VisibilityTimeout, "30".to_owned()),
+        ]),
+    )
+    .await?;
+    Ok((url, arn_of(&name)))
 }
 
 fn truncate(name: &str, max: usize) -> String {

@@ -18,7 +18,7 @@ use crate::{
     logs::LogSink,
     provision::{self, Clients, ProvisionError},
     sources::{rules, streams},
-    template::{Resolver, Template, TemplateError},
+    template::{Function, Resolver, Template, TemplateError},
 };
 
 #[derive(Debug, Clone)]
@@ -115,7 +115,6 @@ impl Stack {
     pub async fn start(options: Options, progress: impl Fn(&str)) -> Result<Self, StackError> {
         let template = Template::load(&options.templates)?;
         let functions = template.functions()?;
-        let http_api = template.http_api()?;
 
         let binaries = if options.build {
             progress("building the functions (cargo build)");
@@ -130,12 +129,10 @@ impl Stack {
         let api_port = api_listener.local_addr().map_or(0, |a| a.port());
 
         progress("starting the AWS emulator (moto)");
-        let emulator = match &options.endpoint {
-            Some(endpoint) => Emulator::external(endpoint).await?,
-            None => {
-                let port = free_port().await?;
-                Emulator::start(&options.workspace, port, edge_port).await?
-            }
+        let emulator = if let Some(endpoint) = &options.endpoint {
+            Emulator::external(endpoint).await?
+        } else {
+            Emulator::start(&options.workspace, free_port().await?, edge_port).await?
         };
         let sdk = shop_aws::loader()
             .region(aws_config::Region::new(crate::REGION))
@@ -163,146 +160,32 @@ impl Stack {
 
         let edge_url = format!("http://127.0.0.1:{edge_port}");
         let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
-        let mut pools = Vec::new();
-        for function in &functions {
-            let binary = binaries.join(&function.binary);
-            if !binary.exists() {
-                return Err(StackError::MissingBinary(binary.display().to_string()));
-            }
-            let name = resolver
-                .get(&function.logical_id, "Ref")
-                .unwrap_or_default()
-                .to_owned();
-            let mut environment = vec![
-                ("AWS_ENDPOINT_URL".to_owned(), edge_url.clone()),
-                ("AWS_REGION".to_owned(), crate::REGION.to_owned()),
-                ("AWS_DEFAULT_REGION".to_owned(), crate::REGION.to_owned()),
-                ("AWS_ACCESS_KEY_ID".to_owned(), "test".to_owned()),
-                ("AWS_SECRET_ACCESS_KEY".to_owned(), "test".to_owned()),
-                ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
-                ("AWS_LAMBDA_FUNCTION_NAME".to_owned(), name.clone()),
-                (
-                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
-                    function.memory_mb.to_string(),
-                ),
-                (
-                    "AWS_LAMBDA_FUNCTION_VERSION".to_owned(),
-                    "$LATEST".to_owned(),
-                ),
-                (
-                    "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
-                    format!("/aws/lambda/{name}"),
-                ),
-            ];
-            for (key, value) in &function.environment {
-                let at = format!(
-                    "{}.Properties.Environment.Variables.{key}",
-                    function.logical_id
-                );
-                environment.push((key.clone(), resolver.resolve_string(value, &at)?));
-            }
-            pools.push(FunctionPool::new(
-                FunctionSpec {
-                    logical_id: function.logical_id.clone(),
-                    arn: resolver
-                        .get(&function.logical_id, "Arn")
-                        .unwrap_or_default()
-                        .to_owned(),
-                    name,
-                    binary,
-                    environment,
-                    timeout: function.timeout,
-                    memory_mb: function.memory_mb,
-                    max_instances: options.concurrency,
-                },
-                logs.clone(),
-            ));
-        }
-        let lambda = Lambda::new(pools);
+        let lambda = Lambda::new(function_pools(
+            &functions, &resolver, &binaries, &edge_url, &options, &logs,
+        )?);
 
         let mut tasks = Vec::new();
         let edge = Edge::new(lambda.clone(), &emulator.endpoint).router();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(edge_listener, edge).await;
         }));
-
-        let routes = RouteTable::new(
-            functions
-                .iter()
-                .flat_map(|f| f.http_routes())
-                .map(|r| Route::new(&r.method, &r.path, &r.function, r.public))
-                .collect(),
-        );
-        let (authorizer, cors, pool_ids) = match &http_api {
-            Some(api) => {
-                let authorizer = match &api.jwt_issuer {
-                    Some(issuer) => {
-                        let at = format!("{}.Properties.Auth", api.logical_id);
-                        let issuer = resolver.resolve_string(issuer, &at)?;
-                        let audiences = api
-                            .jwt_audience
-                            .iter()
-                            .map(|a| resolver.resolve_string(a, &at))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let pool_ids = (
-                            issuer.rsplit('/').next().map(str::to_owned),
-                            audiences.first().cloned(),
-                        );
-                        Some((
-                            Authorizer::new(&issuer, audiences, &emulator.endpoint),
-                            pool_ids,
-                        ))
-                    }
-                    None => None,
-                };
-                let cors = api.cors.as_ref().map(Cors::from_template);
-                match authorizer {
-                    Some((authorizer, ids)) => (Some(authorizer), cors, ids),
-                    None => (None, cors, (None, None)),
-                }
-            }
-            None => (None, None, (None, None)),
-        };
-        let gateway = Gateway::new(routes, authorizer, cors, lambda.clone()).router();
+        let (gateway, pool) = gateway(
+            &template,
+            &functions,
+            &resolver,
+            &emulator.endpoint,
+            &lambda,
+        )?;
         tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(api_listener, gateway).await;
+            let _ = axum::serve(api_listener, gateway.router()).await;
         }));
-
-        for function in &functions {
-            for source in function.stream_sources() {
-                let stream_arn =
-                    resolver.resolve_string(&source.stream, &format!("{}.Stream", source.at))?;
-                let on_failure = match &source.on_failure {
-                    Some(destination) => {
-                        let queue = template.referenced(destination).ok_or_else(|| {
-                            TemplateError::unsupported(
-                                format!("{}.DestinationConfig", source.at),
-                                "the on-failure destination must be a queue of the template",
-                            )
-                        })?;
-                        resolver
-                            .get(&queue.logical_id, "QueueUrl")
-                            .map(str::to_owned)
-                    }
-                    None => None,
-                };
-                let mapping = streams::StreamMapping {
-                    function: function.logical_id.clone(),
-                    stream_arn,
-                    trim_horizon: source.trim_horizon,
-                    batch_size: source.batch_size,
-                    max_retries: source.max_retries,
-                    report_batch_item_failures: source.report_batch_item_failures,
-                    bisect_on_error: source.bisect_on_error,
-                    on_failure,
-                };
-                tasks.push(tokio::spawn(streams::run(
-                    mapping,
-                    clients.streams.clone(),
-                    clients.sqs.clone(),
-                    lambda.clone(),
-                )));
-            }
+        for mapping in stream_mappings(&template, &functions, &resolver)? {
+            tasks.push(tokio::spawn(streams::run(
+                mapping,
+                clients.streams.clone(),
+                clients.sqs.clone(),
+                lambda.clone(),
+            )));
         }
         for delivery in provisioned.deliveries {
             tasks.push(tokio::spawn(rules::run(
@@ -318,8 +201,8 @@ impl Stack {
                 api_url: format!("http://127.0.0.1:{api_port}"),
                 edge_url,
                 emulator_url: emulator.endpoint.clone(),
-                user_pool_id: pool_ids.0,
-                user_pool_client_id: pool_ids.1,
+                user_pool_id: pool.as_ref().map(|(id, _)| id.clone()),
+                user_pool_client_id: pool.map(|(_, client)| client),
                 region: crate::REGION.to_owned(),
             },
             lambda,
@@ -403,4 +286,152 @@ fn build<'a>(
         )));
     }
     Ok(target_dir(options)?.join(if options.release { "release" } else { "debug" }))
+}
+
+/// A process pool per function, each with the environment Lambda and the template give it.
+fn function_pools(
+    functions: &[Function],
+    resolver: &Resolver,
+    binaries: &Path,
+    edge_url: &str,
+    options: &Options,
+    logs: &LogSink,
+) -> Result<Vec<FunctionPool>, StackError> {
+    let mut pools = Vec::new();
+    for function in functions {
+        let binary = binaries.join(&function.binary);
+        if !binary.exists() {
+            return Err(StackError::MissingBinary(binary.display().to_string()));
+        }
+        let name = resolver
+            .get(&function.logical_id, "Ref")
+            .unwrap_or_default()
+            .to_owned();
+        let mut environment: Vec<(String, String)> = [
+            ("AWS_ENDPOINT_URL", edge_url),
+            ("AWS_REGION", crate::REGION),
+            ("AWS_DEFAULT_REGION", crate::REGION),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_LAMBDA_FUNCTION_NAME", &name),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        environment.push((
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
+            function.memory_mb.to_string(),
+        ));
+        environment.push((
+            "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
+            format!("/aws/lambda/{name}"),
+        ));
+        for (key, value) in &function.environment {
+            let at = format!(
+                "{}.Properties.Environment.Variables.{key}",
+                function.logical_id
+            );
+            environment.push((key.clone(), resolver.resolve_string(value, &at)?));
+        }
+        pools.push(FunctionPool::new(
+            FunctionSpec {
+                logical_id: function.logical_id.clone(),
+                arn: resolver
+                    .get(&function.logical_id, "Arn")
+                    .unwrap_or_default()
+                    .to_owned(),
+                name,
+                binary,
+                environment,
+                timeout: function.timeout,
+                memory_mb: function.memory_mb,
+                max_instances: options.concurrency,
+            },
+            logs.clone(),
+        ));
+    }
+    Ok(pools)
+}
+
+/// The HTTP API's gateway, and the user pool and app client its authorizer trusts.
+fn gateway(
+    template: &Template,
+    functions: &[Function],
+    resolver: &Resolver,
+    emulator: &str,
+    lambda: &Lambda,
+) -> Result<(Gateway, Option<(String, String)>), StackError> {
+    let routes = RouteTable::new(
+        functions
+            .iter()
+            .flat_map(Function::http_routes)
+            .map(|r| Route::new(&r.method, &r.path, &r.function, r.public))
+            .collect(),
+    );
+    let Some(api) = template.http_api()? else {
+        return Ok((Gateway::new(routes, None, None, lambda.clone()), None));
+    };
+    let cors = api.cors.as_ref().map(Cors::from_template);
+    let Some(issuer) = &api.jwt_issuer else {
+        return Ok((Gateway::new(routes, None, cors, lambda.clone()), None));
+    };
+    let at = format!("{}.Properties.Auth", api.logical_id);
+    let issuer = resolver.resolve_string(issuer, &at)?;
+    let audiences = api
+        .jwt_audience
+        .iter()
+        .map(|a| resolver.resolve_string(a, &at))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pool = issuer
+        .rsplit('/')
+        .next()
+        .zip(audiences.first())
+        .map(|(pool, client)| (pool.to_owned(), client.clone()));
+    let authorizer = Authorizer::new(&issuer, audiences, emulator);
+    Ok((
+        Gateway::new(routes, Some(authorizer), cors, lambda.clone()),
+        pool,
+    ))
+}
+
+/// The event source mappings of the functions' DynamoDB stream events.
+fn stream_mappings(
+    template: &Template,
+    functions: &[Function],
+    resolver: &Resolver,
+) -> Result<Vec<streams::StreamMapping>, StackError> {
+    let mut mappings = Vec::new();
+    for function in functions {
+        for source in function.stream_sources() {
+            let stream_arn =
+                resolver.resolve_string(&source.stream, &format!("{}.Stream", source.at))?;
+            let on_failure = match &source.on_failure {
+                Some(destination) => {
+                    let queue = template.referenced(destination).ok_or_else(|| {
+                        TemplateError::unsupported(
+                            format!("{}.DestinationConfig", source.at),
+                            "the on-failure destination must be a queue of the template",
+                        )
+                    })?;
+                    resolver
+                        .get(&queue.logical_id, "QueueUrl")
+                        .map(str::to_owned)
+                }
+                None => None,
+            };
+            mappings.push(streams::StreamMapping {
+                function: function.logical_id.clone(),
+                stream_arn,
+                trim_horizon: source.trim_horizon,
+                batch_size: source.batch_size,
+                max_retries: source.max_retries,
+                report_batch_item_failures: source.report_batch_item_failures,
+                bisect_on_error: source.bisect_on_error,
+                on_failure,
+            });
+        }
+    }
+    Ok(mappings)
 }

@@ -45,7 +45,7 @@ pub struct MapError(pub String);
 
 #[derive(Debug, thiserror::Error)]
 enum PublishError {
-    #[error("PutEvents failed: {0}")]
+    #[error("PutEvents failed: {}", aws_sdk_eventbridge::error::DisplayErrorContext(.0))]
     Call(#[from] aws_sdk_eventbridge::Error),
     #[error(
         "EventBridge refused {count} entries after {MAX_ATTEMPTS} attempts, first: {code}: {message}"
@@ -117,7 +117,9 @@ impl<M: StreamMapper> Publisher<M> {
             }
         }
 
-        Metrics::new(self.mapper.source())
+        // Metrics are per service: `shop.catalog` is the catalog's.
+        let source = self.mapper.source();
+        Metrics::new(source.strip_prefix("shop.").unwrap_or(source))
             .count(
                 "EventsPublished",
                 u32::try_from(published).unwrap_or(u32::MAX),

@@ -109,17 +109,17 @@ async fn handle(State(gateway): State<Gateway>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut response = route(&gateway, request).await;
-    if let (Some(cors), Some(origin)) = (&gateway.cors, origin) {
-        if let Some(allowed) = cors.allowed_origin(&origin) {
-            let headers = response.headers_mut();
-            insert(headers, "access-control-allow-origin", &allowed);
-            if !cors.expose_headers.is_empty() {
-                insert(
-                    headers,
-                    "access-control-expose-headers",
-                    &cors.expose_headers.join(","),
-                );
-            }
+    if let (Some(cors), Some(origin)) = (&gateway.cors, origin)
+        && let Some(allowed) = cors.allowed_origin(&origin)
+    {
+        let headers = response.headers_mut();
+        insert(headers, "access-control-allow-origin", &allowed);
+        if !cors.expose_headers.is_empty() {
+            insert(
+                headers,
+                "access-control-expose-headers",
+                &cors.expose_headers.join(","),
+            );
         }
     }
     response
@@ -129,10 +129,9 @@ async fn route(gateway: &Gateway, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS
         && parts.headers.contains_key("access-control-request-method")
+        && let Some(cors) = &gateway.cors
     {
-        if let Some(cors) = &gateway.cors {
-            return preflight(cors);
-        }
+        return preflight(cors);
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");

@@ -154,7 +154,7 @@ impl FunctionPool {
         let api_for_exit = api.clone();
         tokio::spawn(async move {
             let status = tokio::select! {
-                status = child.wait() => status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                status = child.wait() => status.map_or_else(|e| e.to_string(), |s| s.to_string()),
                 _ = kill_rx => {
                     let _ = child.kill().await;
                     "killed by devstack".to_owned()

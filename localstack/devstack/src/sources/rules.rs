@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use bytes::Bytes;
 
@@ -82,7 +83,7 @@ async fn deliver(
                 Err(error)
                     if error
                         .as_service_error()
-                        .is_some_and(|e| e.is_execution_already_exists()) =>
+                        .is_some_and(StartExecutionError::is_execution_already_exists) =>
                 {
                     true
                 }

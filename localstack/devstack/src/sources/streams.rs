@@ -61,7 +61,7 @@ pub async fn run(
                     continue;
                 }
             };
-            *iterator = page.next_shard_iterator.clone();
+            iterator.clone_from(&page.next_shard_iterator);
             if !page.records().is_empty() {
                 any_records = true;
                 deliver(&mapping, page.records(), &sqs, &lambda).await;
@@ -85,7 +85,7 @@ async fn discover_shards(
         .await?;
     for shard in description
         .stream_description()
-        .map(|d| d.shards())
+        .map(aws_sdk_dynamodbstreams::types::StreamDescription::shards)
         .unwrap_or_default()
     {
         let Some(id) = shard.shard_id() else { continue };
@@ -181,10 +181,10 @@ async fn invoke(mapping: &StreamMapping, lambda: &Lambda, batch: &[Value]) -> Ba
             });
             match (failed.is_empty(), first) {
                 (true, _) => BatchResult::Done,
-                (false, Some(0)) => BatchResult::Failed,
-                (false, Some(index)) => BatchResult::FailedFrom(index),
-                // An identifier that names no record of the batch fails the whole batch, as in Lambda.
-                (false, None) => BatchResult::Failed,
+                (false, Some(index)) if index > 0 => BatchResult::FailedFrom(index),
+                // The first record failed, or an identifier names no record of the batch
+                // (which fails the whole batch, as in Lambda).
+                (false, _) => BatchResult::Failed,
             }
         }
         Some(Outcome::Success(_)) => BatchResult::Done,
@@ -232,7 +232,7 @@ pub fn lambda_record(record: &Record, stream_arn: &str) -> Value {
     let mut dynamodb = json!({
         "Keys": image(change.and_then(|c| c.keys())),
         "SequenceNumber": change.and_then(|c| c.sequence_number()),
-        "SizeBytes": change.and_then(|c| c.size_bytes()),
+        "SizeBytes": change.and_then(aws_sdk_dynamodbstreams::types::StreamRecord::size_bytes),
         "StreamViewType": change.and_then(|c| c.stream_view_type()).map(StreamViewType::as_str),
         "ApproximateCreationDateTime": change
             .and_then(|c| c.approximate_creation_date_time())

@@ -329,91 +329,12 @@ impl Function {
             .cloned()
             .unwrap_or_default();
 
-        let mut events = Vec::new();
-        for (name, event) in props["Events"].as_object().into_iter().flatten() {
-            let at = format!("{}.Properties.Events.{name}", resource.logical_id);
-            let event_props = &event["Properties"];
-            let event = match event["Type"].as_str().unwrap_or_default() {
-                "HttpApi" => {
-                    check_keys(
-                        event_props,
-                        &[
-                            "ApiId",
-                            "Method",
-                            "Path",
-                            "Auth",
-                            "TimeoutInMillis",
-                            "PayloadFormatVersion",
-                        ],
-                        &at,
-                    )?;
-                    FunctionEvent::Http(HttpRoute {
-                        function: resource.logical_id.clone(),
-                        method: event_props["Method"]
-                            .as_str()
-                            .unwrap_or("ANY")
-                            .to_ascii_uppercase(),
-                        path: event_props["Path"].as_str().unwrap_or("/").to_owned(),
-                        public: event_props["Auth"]["Authorizer"].as_str() == Some("NONE"),
-                    })
-                }
-                "DynamoDB" => {
-                    check_keys(
-                        event_props,
-                        &[
-                            "Stream",
-                            "StartingPosition",
-                            "BatchSize",
-                            "MaximumBatchingWindowInSeconds",
-                            "MaximumRetryAttempts",
-                            "FunctionResponseTypes",
-                            "BisectBatchOnFunctionError",
-                            "DestinationConfig",
-                            "Enabled",
-                            "MaximumRecordAgeInSeconds",
-                            "ParallelizationFactor",
-                        ],
-                        &at,
-                    )?;
-                    let retries = event_props["MaximumRetryAttempts"].as_i64();
-                    FunctionEvent::Stream(StreamSource {
-                        at: at.clone(),
-                        function: resource.logical_id.clone(),
-                        stream: event_props["Stream"].clone(),
-                        trim_horizon: event_props["StartingPosition"].as_str()
-                            == Some("TRIM_HORIZON"),
-                        batch_size: u32_prop(&event_props["BatchSize"], &format!("{at}.BatchSize"))?
-                            .unwrap_or(100) as usize,
-                        max_retries: retries.and_then(|n| u32::try_from(n).ok()),
-                        report_batch_item_failures: event_props["FunctionResponseTypes"]
-                            .as_array()
-                            .is_some_and(|types| {
-                                types.iter().any(|t| t == "ReportBatchItemFailures")
-                            }),
-                        bisect_on_error: event_props["BisectBatchOnFunctionError"].as_bool()
-                            == Some(true),
-                        on_failure: event_props["DestinationConfig"]["OnFailure"]
-                            .get("Destination")
-                            .cloned(),
-                    })
-                }
-                "EventBridgeRule" => FunctionEvent::Rule(RuleSpec::from_sam_event(
-                    &resource.logical_id,
-                    name,
-                    event_props,
-                    &at,
-                    true,
-                    template,
-                )?),
-                other => {
-                    return Err(TemplateError::unsupported(
-                        format!("{at}.Type"),
-                        format!("devstack does not emulate {other:?} events"),
-                    ));
-                }
-            };
-            events.push(event);
-        }
+        let events = props["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, event)| FunctionEvent::parse(resource, name, event, template))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             logical_id: resource.logical_id.clone(),
             binary,
@@ -436,6 +357,95 @@ impl Function {
             FunctionEvent::Stream(source) => Some(source),
             _ => None,
         })
+    }
+}
+
+impl FunctionEvent {
+    fn parse(
+        resource: &Resource,
+        name: &str,
+        event: &Value,
+        template: &Template,
+    ) -> Result<Self, TemplateError> {
+        let at = format!("{}.Properties.Events.{name}", resource.logical_id);
+        let event_props = &event["Properties"];
+        let event = match event["Type"].as_str().unwrap_or_default() {
+            "HttpApi" => {
+                check_keys(
+                    event_props,
+                    &[
+                        "ApiId",
+                        "Method",
+                        "Path",
+                        "Auth",
+                        "TimeoutInMillis",
+                        "PayloadFormatVersion",
+                    ],
+                    &at,
+                )?;
+                FunctionEvent::Http(HttpRoute {
+                    function: resource.logical_id.clone(),
+                    method: event_props["Method"]
+                        .as_str()
+                        .unwrap_or("ANY")
+                        .to_ascii_uppercase(),
+                    path: event_props["Path"].as_str().unwrap_or("/").to_owned(),
+                    public: event_props["Auth"]["Authorizer"].as_str() == Some("NONE"),
+                })
+            }
+            "DynamoDB" => {
+                check_keys(
+                    event_props,
+                    &[
+                        "Stream",
+                        "StartingPosition",
+                        "BatchSize",
+                        "MaximumBatchingWindowInSeconds",
+                        "MaximumRetryAttempts",
+                        "FunctionResponseTypes",
+                        "BisectBatchOnFunctionError",
+                        "DestinationConfig",
+                        "Enabled",
+                        "MaximumRecordAgeInSeconds",
+                        "ParallelizationFactor",
+                    ],
+                    &at,
+                )?;
+                let retries = event_props["MaximumRetryAttempts"].as_i64();
+                FunctionEvent::Stream(StreamSource {
+                    at: at.clone(),
+                    function: resource.logical_id.clone(),
+                    stream: event_props["Stream"].clone(),
+                    trim_horizon: event_props["StartingPosition"].as_str() == Some("TRIM_HORIZON"),
+                    batch_size: u32_prop(&event_props["BatchSize"], &format!("{at}.BatchSize"))?
+                        .unwrap_or(100) as usize,
+                    max_retries: retries.and_then(|n| u32::try_from(n).ok()),
+                    report_batch_item_failures: event_props["FunctionResponseTypes"]
+                        .as_array()
+                        .is_some_and(|types| types.iter().any(|t| t == "ReportBatchItemFailures")),
+                    bisect_on_error: event_props["BisectBatchOnFunctionError"].as_bool()
+                        == Some(true),
+                    on_failure: event_props["DestinationConfig"]["OnFailure"]
+                        .get("Destination")
+                        .cloned(),
+                })
+            }
+            "EventBridgeRule" => FunctionEvent::Rule(RuleSpec::from_sam_event(
+                &resource.logical_id,
+                name,
+                event_props,
+                &at,
+                true,
+                template,
+            )?),
+            other => {
+                return Err(TemplateError::unsupported(
+                    format!("{at}.Type"),
+                    format!("devstack does not emulate {other:?} events"),
+                ));
+            }
+        };
+        Ok(event)
     }
 }
 

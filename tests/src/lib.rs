@@ -1,0 +1,184 @@
+//! The system under test: the shop's public HTTP API and the AWS endpoint behind it.
+//!
+//! By default the first test of a process boots devstack (with `fixtures/test-stack.yaml`
+//! merged in) on free ports and every test of the process shares it; it stops when the process
+//! ends. With `SHOP_API_URL`, `AWS_ENDPOINT_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack
+//! writes) set, the same tests run against a stack that is already up.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{OnceLock, mpsc},
+};
+
+use aws_config::SdkConfig;
+use devstack::{
+    provision::CognitoClient,
+    seed,
+    stack::{Options, Stack},
+};
+use serde_json::Value;
+
+/// What a test needs to know about the running system.
+#[derive(Debug, Clone)]
+pub struct System {
+    pub api_url: String,
+    pub aws_endpoint: String,
+    pub region: String,
+    pub user_pool_id: String,
+    pub user_pool_client_id: String,
+    pub admin_token: String,
+    pub customer_token: String,
+    /// Where function logs are written (devstack only).
+    pub log_dir: Option<PathBuf>,
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+/// The system every test of this process talks to, started on first use.
+pub fn system() -> &'static System {
+    static SYSTEM: OnceLock<System> = OnceLock::new();
+    SYSTEM.get_or_init(|| match std::env::var("SHOP_API_URL") {
+        Ok(api_url) => external(api_url),
+        Err(_) => start_devstack(),
+    })
+}
+
+fn external(api_url: String) -> System {
+    let stack_file =
+        std::env::var("SHOP_STACK_FILE").expect("SHOP_STACK_FILE names devstack's stack.json");
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(stack_file).expect("read the stack file"))
+            .expect("the stack file is JSON");
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    System {
+        api_url,
+        aws_endpoint: std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set"),
+        region: text(&state["region"]),
+        user_pool_id: text(&state["user_pool_id"]),
+        user_pool_client_id: text(&state["user_pool_client_id"]),
+        admin_token: text(&state["admin"]["access_token"]),
+        customer_token: text(&state["customer"]["access_token"]),
+        log_dir: None,
+    }
+}
+
+/// Boots devstack on a runtime of its own (tests each have theirs, and the stack must outlive
+/// them), seeds it, and hands back its endpoints. The stack runs until the process exits:
+/// moto dies with its watchdog, function processes when their Runtime API goes away.
+fn start_devstack() -> System {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+        runtime.block_on(async move {
+            let workspace = workspace();
+            let mut options = Options::new(&workspace);
+            options
+                .templates
+                .push(workspace.join("tests/fixtures/test-stack.yaml"));
+            options.echo_logs = false;
+            options.log_dir =
+                workspace.join(format!("target/devstack/test-logs-{}", std::process::id()));
+            let log_dir = options.log_dir.clone();
+            let stack = match Stack::start(options, |_| {}).await {
+                Ok(stack) => stack,
+                Err(error) => {
+                    let _ = sender.send(Err(error.to_string()));
+                    return;
+                }
+            };
+            let cognito = CognitoClient::new(&config(&stack.endpoints.emulator_url).await);
+            let seeded = match seed::seed(&stack.endpoints, &cognito).await {
+                Ok(seeded) => seeded,
+                Err(error) => {
+                    let _ = sender.send(Err(error.to_string()));
+                    return;
+                }
+            };
+            let endpoints = &stack.endpoints;
+            let _ = sender.send(Ok(System {
+                api_url: endpoints.api_url.clone(),
+                aws_endpoint: endpoints.edge_url.clone(),
+                region: endpoints.region.clone(),
+                user_pool_id: endpoints.user_pool_id.clone().unwrap_or_default(),
+                user_pool_client_id: endpoints.user_pool_client_id.clone().unwrap_or_default(),
+                admin_token: seeded.admin.access_token,
+                customer_token: seeded.customer.access_token,
+                log_dir: Some(log_dir),
+            }));
+            std::future::pending::<()>().await;
+            drop(stack);
+        });
+    });
+    match receiver.recv().expect("devstack reports how it started") {
+        Ok(system) => system,
+        Err(error) => panic!("devstack did not start: {error}"),
+    }
+}
+
+async fn config(endpoint: &str) -> SdkConfig {
+    shop_aws::loader()
+        .region(aws_config::Region::new(devstack::REGION))
+        .endpoint_url(endpoint)
+        .test_credentials()
+        .load()
+        .await
+}
+
+impl System {
+    /// SDK configuration for the system's AWS endpoint. Build clients inside each test.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        config(&self.aws_endpoint).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api_url)
+    }
+
+    /// The issuer the gateway trusts.
+    pub fn issuer(&self) -> String {
+        format!(
+            "https://cognito-idp.{}.amazonaws.com/{}",
+            self.region, self.user_pool_id
+        )
+    }
+}
+
+/// A JWT with `claims`, signed with the emulator's pool key (`forged_signature = false`, so only
+/// the claims can be wrong) or with another key under the same key id.
+pub fn mint_token(claims: &Value, forged_signature: bool) -> String {
+    let workspace = workspace();
+    let output = std::process::Command::new(workspace.join(".venv/bin/python"))
+        .arg(workspace.join("tests/fixtures/mint_token.py"))
+        .arg(claims.to_string())
+        .arg(if forged_signature {
+            "other-key"
+        } else {
+            "pool-key"
+        })
+        .output()
+        .expect("run mint_token.py from the project venv");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("a token is ASCII")
+        .trim()
+        .to_owned()
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+    .unwrap_or(i64::MAX)
+}

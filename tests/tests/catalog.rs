@@ -1,0 +1,113 @@
+//! The catalog through the public HTTP API, with real Cognito tokens.
+
+// Test helpers panic to fail the test that called them.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+use system_tests::system;
+
+async fn get(path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(system().url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn post(path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new().post(system().url(path)).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn lamp(sku: &str) -> Value {
+    json!({"sku": sku, "name": "Desk lamp", "price_cents": 4500, "currency": "EUR"})
+}
+
+#[tokio::test]
+async fn anyone_lists_the_seeded_products() {
+    let (status, page) = get("/products?limit=100", None).await;
+    assert_eq!(status, 200);
+    let skus: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
+    for seeded in ["KETTLE-1L", "MUG-CERAMIC", "TEA-GREEN-100G"] {
+        assert!(skus.contains(&seeded), "{skus:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_product_that_anyone_then_reads() {
+    let sku = format!("LAMP-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+    let (status, created) = post("/products", Some(&system().admin_token), &lamp(&sku)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, read) = get(
+        &format!("/products/{}", created["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(read["sku"], sku.as_str());
+}
+
+#[tokio::test]
+async fn a_customer_token_is_refused_on_admin_routes_with_403() {
+    let (status, problem) = post(
+        "/products",
+        Some(&system().customer_token),
+        &lamp("CUST-LAMP-1"),
+    )
+    .await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["type"], "/problems/forbidden");
+}
+
+#[tokio::test]
+async fn every_response_echoes_the_correlation_id() {
+    let response = reqwest::Client::new()
+        .get(system().url("/products"))
+        .header("x-correlation-id", "system-test-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-correlation-id"], "system-test-42");
+}
+
+#[tokio::test]
+async fn the_gateway_answers_cors_preflights_as_the_template_says() {
+    let response = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, system().url("/products"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert!(
+        response.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_the_gateways_404() {
+    let (status, body) = get("/nothing-here", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["message"], "Not Found");
+}
