@@ -36,8 +36,9 @@ fmt-check:
 lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The system tests run the functions built by this same command (DEVSTACK_NO_BUILD).
 unit-and-integration: venv
-	cargo test --workspace --locked
+	DEVSTACK_NO_BUILD=1 cargo test --workspace --locked
 
 template-check: venv
 	$(VENV)/bin/cfn-lint infra/template.yaml
@@ -54,6 +55,7 @@ fmt:
 
 openapi:
 	UPDATE_OPENAPI=1 cargo test -p catalog --test http_api openapi
+	UPDATE_OPENAPI=1 cargo test -p auth --test contracts openapi
 
 # Needs `pip install cargo-lambda ziglang` and `rustup target add aarch64-unknown-linux-gnu`.
 lambdas:

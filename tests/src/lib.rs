@@ -18,6 +18,10 @@ use devstack::{
 };
 use serde_json::Value;
 
+/// The lockout settings devstack is started with (`external` stacks must use the same).
+pub const LOGIN_MAX_FAILURES: u32 = 3;
+pub const LOGIN_WINDOW_SECONDS: u64 = 4;
+
 /// What a test needs to know about the running system.
 #[derive(Debug, Clone)]
 pub struct System {
@@ -81,8 +85,20 @@ fn start_devstack() -> System {
                 .templates
                 .push(workspace.join("tests/fixtures/test-stack.yaml"));
             options.echo_logs = false;
+            // `make test` builds every function in the same `cargo test --workspace` run and
+            // says so; a build here would use other features and rebuild the dependencies.
+            options.build = std::env::var_os("DEVSTACK_NO_BUILD").is_none();
             options.log_dir =
                 workspace.join(format!("target/devstack/test-logs-{}", std::process::id()));
+            // A short lockout window, so the lockout tests can see it end.
+            options.parameters.insert(
+                "LoginMaxFailures".to_owned(),
+                LOGIN_MAX_FAILURES.to_string(),
+            );
+            options.parameters.insert(
+                "LoginWindowSeconds".to_owned(),
+                LOGIN_WINDOW_SECONDS.to_string(),
+            );
             let log_dir = options.log_dir.clone();
             let stack = match Stack::start(options, |_| {}).await {
                 Ok(stack) => stack,
@@ -137,6 +153,41 @@ impl System {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.api_url)
+    }
+
+    /// Waits (up to 20 s) for an event the fixture's recorder function received that
+    /// satisfies `wanted`, and returns it as EventBridge delivered it.
+    pub async fn wait_for_recorded_event(&self, wanted: impl Fn(&Value) -> bool) -> Value {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        let tables = dynamodb.list_tables().send().await.expect("list tables");
+        let table = tables
+            .table_names()
+            .iter()
+            .find(|name| name.ends_with("-RecorderTable"))
+            .expect("the fixture's recorder table");
+        let started = std::time::Instant::now();
+        loop {
+            let items = dynamodb
+                .scan()
+                .table_name(table)
+                .send()
+                .await
+                .expect("scan the recorder table");
+            let found = items
+                .items()
+                .iter()
+                .filter_map(|item| item.get("event")?.as_s().ok())
+                .filter_map(|event| serde_json::from_str::<Value>(event).ok())
+                .find(|event| wanted(event));
+            if let Some(event) = found {
+                return event;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the awaited event never reached the recorder function"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// The issuer the gateway trusts.

@@ -10,34 +10,9 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 use system_tests::system;
 
-/// The deployed name of a template resource (devstack names them `<stack>-<logical id>`).
-async fn recorder_table(dynamodb: &aws_sdk_dynamodb::Client) -> String {
-    let tables = dynamodb.list_tables().send().await.unwrap();
-    tables
-        .table_names()
-        .iter()
-        .find(|name| name.ends_with("-RecorderTable"))
-        .expect("the fixture's recorder table")
-        .clone()
-}
-
-async fn recorded_events(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Value> {
-    let items = dynamodb.scan().table_name(table).send().await.unwrap();
-    items
-        .items()
-        .iter()
-        .filter_map(|item| item.get("event")?.as_s().ok())
-        .map(|event| serde_json::from_str(event).unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_catalog_write_reaches_a_bus_subscriber_function() {
     let system = system();
-    let config = system.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let table = recorder_table(&dynamodb).await;
-
     let sku = format!("WIRE-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
     let response = reqwest::Client::new()
         .post(system.url("/products"))
@@ -51,24 +26,12 @@ async fn a_catalog_write_reaches_a_bus_subscriber_function() {
     let product: Value = response.json().await.unwrap();
 
     // HTTP → products table → stream → catalog-publisher → bus → rule → recorder function.
-    let started = Instant::now();
-    let event = loop {
-        let found = recorded_events(&dynamodb, &table)
-            .await
-            .into_iter()
-            .find(|event| {
-                event["detail"]["data"]["product_id"] == product["id"]
-                    && event["detail-type"] == "ProductCreated"
-            });
-        if let Some(event) = found {
-            break event;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "ProductCreated never reached the subscriber"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let event = system
+        .wait_for_recorded_event(|event| {
+            event["detail"]["data"]["product_id"] == product["id"]
+                && event["detail-type"] == "ProductCreated"
+        })
+        .await;
     assert_eq!(event["source"], "shop.catalog");
     assert_eq!(event["detail"]["sequence"], 1);
     assert_eq!(event["detail"]["correlation_id"], "wiring-test");

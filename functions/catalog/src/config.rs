@@ -17,17 +17,3 @@ impl HttpConfig {
         })
     }
 }
-
-/// The stream publisher's settings.
-#[derive(Debug, Clone)]
-pub struct PublisherConfig {
-    pub event_bus_name: String,
-}
-
-impl PublisherConfig {
-    pub fn from_env() -> Result<Self, MissingSetting> {
-        Ok(Self {
-            event_bus_name: required_env("EVENT_BUS_NAME")?,
-        })
-    }
-}

@@ -58,6 +58,17 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
+    /// A queue that receives every catalog event on the test's bus.
+    async fn subscribe(&self) -> Subscription {
+        Subscription::create(
+            &self.events,
+            &self.sqs,
+            &self.bus,
+            &json!({"source": ["shop.catalog"]}),
+        )
+        .await
+    }
+
     fn publisher(&self, bus: &str) -> Publisher<ProductEvents> {
         Publisher::new(self.events.clone(), bus, ProductEvents)
     }
@@ -106,13 +117,7 @@ impl Setup {
 #[tokio::test]
 async fn every_product_change_reaches_a_bus_subscriber_in_order_with_its_correlation_id() {
     let setup = setup().await;
-    let subscriber = Subscription::create(
-        &setup.events,
-        &setup.sqs,
-        &setup.bus,
-        &json!({"source": ["shop.catalog"]}),
-    )
-    .await;
+    let subscriber = setup.subscribe().await;
     let id = setup.product_lifecycle().await;
 
     let batch = streams::read_all(&setup.streams, &setup.stream_arn).await;
@@ -154,13 +159,7 @@ async fn every_product_change_reaches_a_bus_subscriber_in_order_with_its_correla
 #[tokio::test]
 async fn a_redelivered_batch_republishes_the_same_event_ids() {
     let setup = setup().await;
-    let subscriber = Subscription::create(
-        &setup.events,
-        &setup.sqs,
-        &setup.bus,
-        &json!({"source": ["shop.catalog"]}),
-    )
-    .await;
+    let subscriber = setup.subscribe().await;
     setup.product_lifecycle().await;
 
     let publisher = setup.publisher(&setup.bus);
@@ -199,13 +198,7 @@ async fn a_batch_that_cannot_be_published_is_reported_from_its_first_record() {
 #[tokio::test]
 async fn an_unreadable_record_is_reported_and_nothing_after_it_is_published() {
     let setup = setup().await;
-    let subscriber = Subscription::create(
-        &setup.events,
-        &setup.sqs,
-        &setup.bus,
-        &json!({"source": ["shop.catalog"]}),
-    )
-    .await;
+    let subscriber = setup.subscribe().await;
     setup.product_lifecycle().await;
     let mut batch = streams::read_all(&setup.streams, &setup.stream_arn).await;
     batch.records[1]

@@ -18,8 +18,29 @@ pub enum EmulatorError {
     Configure(#[source] reqwest::Error),
 }
 
+/// The command that runs the project's moto on `port` under a watchdog: a small shell that
+/// kills moto as soon as the shell's stdin (piped by the caller) closes, so moto never outlives
+/// whoever started it, however that process ends.
+pub fn moto_command(workspace: &Path, port: u16) -> Result<std::process::Command, EmulatorError> {
+    let moto_server = workspace.join(".venv/bin/moto_server");
+    if !moto_server.exists() {
+        return Err(EmulatorError::NotInstalled(
+            moto_server.display().to_string(),
+        ));
+    }
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#""$@" >/dev/null 2>&1 & child=$!; read -r _; kill "$child"; wait "$child""#)
+        .arg("moto-watchdog")
+        .arg(&moto_server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::piped());
+    Ok(command)
+}
+
 /// A running emulator. A moto process started here is stopped when this is dropped, and also
-/// when devstack itself dies: it runs under a shell that kills it once its stdin closes.
+/// when devstack itself dies (see [`moto_command`]).
 #[derive(Debug)]
 pub struct Emulator {
     pub endpoint: String,
@@ -31,20 +52,9 @@ impl Emulator {
     /// service integration) at `http://localhost:$MOTO_PORT`, so that is set to the edge port,
     /// where devstack answers the Invoke API.
     pub async fn start(workspace: &Path, port: u16, edge_port: u16) -> Result<Self, EmulatorError> {
-        let moto_server = workspace.join(".venv/bin/moto_server");
-        if !moto_server.exists() {
-            return Err(EmulatorError::NotInstalled(
-                moto_server.display().to_string(),
-            ));
-        }
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(r#""$@" >/dev/null 2>&1 & child=$!; read -r _; kill "$child"; wait "$child""#)
-            .arg("moto-watchdog")
-            .arg(&moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut command = Command::from(moto_command(workspace, port)?);
+        let mut child = command
             .env("MOTO_PORT", edge_port.to_string())
-            .stdin(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(EmulatorError::Spawn)?;

@@ -54,7 +54,11 @@ impl Options {
             api_port: 0,
             edge_port: 0,
             stack_name: "shop-local".to_owned(),
-            parameters: HashMap::from([("Stage".to_owned(), "local".to_owned())]),
+            // A local stage confirms sign-ups without the emailed code.
+            parameters: HashMap::from([
+                ("Stage".to_owned(), "local".to_owned()),
+                ("AutoConfirmSignUps".to_owned(), "true".to_owned()),
+            ]),
             concurrency: 4,
             build: true,
             release: false,

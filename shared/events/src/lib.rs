@@ -9,4 +9,4 @@ pub mod envelope;
 pub mod publisher;
 
 pub use envelope::Envelope;
-pub use publisher::{Publisher, StreamMapper};
+pub use publisher::{Publisher, StreamMapper, run as run_publisher};

@@ -207,3 +207,24 @@ impl<M: StreamMapper> Publisher<M> {
             .build())
     }
 }
+
+/// The whole `main` of a publisher function: JSON logs, `EVENT_BUS_NAME` from the
+/// environment, the EventBridge client built and its connection opened during init, then the
+/// Lambda runtime loop.
+pub async fn run<M: StreamMapper>(
+    service: &'static str,
+    mapper: M,
+) -> Result<(), lambda_runtime::Error> {
+    shop_observability::logging::init(service);
+    let bus_name = shop_aws::required_env("EVENT_BUS_NAME")?;
+    let aws = shop_aws::load().await;
+    let publisher = Publisher::new(Client::new(&aws), bus_name, mapper);
+    publisher.connect().await?;
+    let publisher = &publisher;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<Event>| async move {
+            Ok::<_, lambda_runtime::Error>(publisher.handle(event.payload).await)
+        },
+    ))
+    .await
+}

@@ -14,6 +14,7 @@ pub mod api;
 pub mod bus;
 pub mod moto;
 pub mod schemas;
+pub mod stack;
 pub mod streams;
 pub mod template;
 

@@ -2,7 +2,7 @@
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
-    process::{Child, ChildStdin, Command, Stdio},
+    process::{Child, ChildStdin},
     sync::{Mutex, OnceLock},
     time::{Duration, Instant},
 };
@@ -21,7 +21,7 @@ pub struct Moto {
     process: Option<Mutex<Watchdog>>,
 }
 
-/// moto runs under a small shell that kills it as soon as its stdin closes. Dropping
+/// moto runs under devstack's watchdog shell, which kills it once its stdin closes. Dropping
 /// [`Moto`] closes it; so does the end of the test process, however it ends, so no emulator
 /// outlives its tests.
 #[derive(Debug)]
@@ -52,20 +52,9 @@ impl Moto {
                 process: None,
             };
         }
-        let moto_server = crate::workspace_root().join(".venv/bin/moto_server");
-        assert!(
-            moto_server.exists(),
-            "moto is not installed at {}: run `make venv` (or set {ENDPOINT_ENV} to a running emulator)",
-            moto_server.display()
-        );
         let port = free_port();
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(r#""$@" >/dev/null 2>&1 & child=$!; read -r _; kill "$child"; wait "$child""#)
-            .arg("moto-watchdog")
-            .arg(&moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::piped())
+        let mut child = devstack::emulator::moto_command(&crate::workspace_root(), port)
+            .unwrap_or_else(|error| panic!("{error} (or set {ENDPOINT_ENV} to a running emulator)"))
             .spawn()
             .expect("start moto_server");
         let stdin = child.stdin.take();

@@ -1,0 +1,270 @@
+//! The Cognito user pool. Cognito stores and hashes the passwords; this code only passes them
+//! through, and classifies Cognito's errors into what the service acts on.
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    error::{DisplayErrorContext, SdkError},
+    operation::{
+        admin_get_user::AdminGetUserError, confirm_sign_up::ConfirmSignUpError,
+        initiate_auth::InitiateAuthError, sign_up::SignUpError,
+    },
+    types::{AttributeType, AuthFlowType, AuthenticationResultType},
+};
+
+use crate::domain::Email;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("an account with this email exists")]
+    UserExists,
+    #[error("the password does not meet the pool's policy: {0}")]
+    InvalidPassword(String),
+    /// Wrong password, unknown user, unconfirmed user, disabled user: the reason is for logs
+    /// and metrics only; clients get one answer for all of them.
+    #[error("login refused: {0}")]
+    BadCredentials(&'static str),
+    #[error("the confirmation code is wrong or expired")]
+    BadCode,
+    #[error("the refresh token is invalid or expired")]
+    BadRefreshToken,
+    #[error("Cognito failed: {0}")]
+    Unavailable(String),
+}
+
+impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for ProviderError {
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Unavailable(DisplayErrorContext(error).to_string())
+    }
+}
+
+/// Tokens of a signed-in user. Never logged: `Debug` shows only the expiry.
+#[derive(Clone)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: String,
+    /// Absent on a refresh: Cognito keeps the refresh token the client has.
+    pub refresh_token: Option<String>,
+    pub expires_in: i32,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    fn from_result(result: Option<AuthenticationResultType>) -> Result<Self, ProviderError> {
+        let result = result.ok_or_else(|| {
+            ProviderError::Unavailable("Cognito answered with a challenge, not tokens".to_owned())
+        })?;
+        Ok(Self {
+            id_token: result.id_token.unwrap_or_default(),
+            access_token: result.access_token.unwrap_or_default(),
+            refresh_token: result.refresh_token,
+            expires_in: result.expires_in,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    client: Client,
+    user_pool_id: String,
+    client_id: String,
+}
+
+/// A confirmed user as the pool knows them.
+#[derive(Debug, Clone)]
+pub struct PoolUser {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+}
+
+impl IdentityProvider {
+    pub fn new(client: Client, user_pool_id: String, client_id: String) -> Self {
+        Self {
+            client,
+            user_pool_id,
+            client_id,
+        }
+    }
+
+    /// Checks the pool exists, opening the connection during init.
+    pub async fn connect(&self) -> Result<(), ProviderError> {
+        self.client
+            .describe_user_pool()
+            .user_pool_id(&self.user_pool_id)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Registers a user and puts them in the `customer` group; returns their id (`sub`).
+    pub async fn sign_up(
+        &self,
+        email: &Email,
+        password: &str,
+        name: &str,
+    ) -> Result<String, ProviderError> {
+        let attribute = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .expect("name is set")
+        };
+        let output = self
+            .client
+            .sign_up()
+            .client_id(&self.client_id)
+            .username(email.as_str())
+            .password(password)
+            .user_attributes(attribute("email", email.as_str()))
+            .user_attributes(attribute("name", name))
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(SignUpError::UsernameExistsException(_)) => ProviderError::UserExists,
+                Some(SignUpError::InvalidPasswordException(e)) => {
+                    ProviderError::InvalidPassword(e.message().unwrap_or("too weak").to_owned())
+                }
+                _ => error.into(),
+            })?;
+        self.client
+            .admin_add_user_to_group()
+            .user_pool_id(&self.user_pool_id)
+            .username(email.as_str())
+            .group_name("customer")
+            .send()
+            .await?;
+        Ok(output.user_sub)
+    }
+
+    /// Confirms a sign-up with the emailed code.
+    pub async fn confirm(&self, email: &Email, code: &str) -> Result<(), ProviderError> {
+        self.client
+            .confirm_sign_up()
+            .client_id(&self.client_id)
+            .username(email.as_str())
+            .confirmation_code(code)
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(
+                    ConfirmSignUpError::CodeMismatchException(_)
+                    | ConfirmSignUpError::ExpiredCodeException(_)
+                    | ConfirmSignUpError::UserNotFoundException(_),
+                ) => ProviderError::BadCode,
+                _ => error.into(),
+            })?;
+        Ok(())
+    }
+
+    /// Confirms a sign-up without a code (local stages).
+    pub async fn confirm_without_code(&self, email: &Email) -> Result<(), ProviderError> {
+        self.client
+            .admin_confirm_sign_up()
+            .user_pool_id(&self.user_pool_id)
+            .username(email.as_str())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The user behind an email, for recording a confirmed customer. An unknown email is
+    /// answered like a wrong code, so confirmation reveals no accounts.
+    pub async fn user(&self, email: &Email) -> Result<PoolUser, ProviderError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(email.as_str())
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(AdminGetUserError::UserNotFoundException(_)) => ProviderError::BadCode,
+                _ => error.into(),
+            })?;
+        let attribute = |name: &str| {
+            user.user_attributes()
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(|a| a.value())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(PoolUser {
+            user_id: attribute("sub"),
+            email: email.as_str().to_owned(),
+            name: attribute("name"),
+        })
+    }
+
+    pub async fn login(&self, email: &Email, password: &str) -> Result<Tokens, ProviderError> {
+        let output = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", email.as_str())
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(InitiateAuthError::NotAuthorizedException(_)) => {
+                    ProviderError::BadCredentials("not_authorized")
+                }
+                Some(InitiateAuthError::UserNotFoundException(_)) => {
+                    ProviderError::BadCredentials("unknown_user")
+                }
+                Some(InitiateAuthError::UserNotConfirmedException(_)) => {
+                    ProviderError::BadCredentials("not_confirmed")
+                }
+                Some(InitiateAuthError::PasswordResetRequiredException(_)) => {
+                    ProviderError::BadCredentials("password_reset_required")
+                }
+                _ => error.into(),
+            })?;
+        Tokens::from_result(output.authentication_result)
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ProviderError> {
+        let output = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(
+                    InitiateAuthError::NotAuthorizedException(_)
+                    | InitiateAuthError::UserNotFoundException(_),
+                ) => ProviderError::BadRefreshToken,
+                _ => error.into(),
+            })?;
+        Tokens::from_result(output.authentication_result)
+    }
+
+    /// A signed-in user's email, for tokens that do not carry it (access tokens).
+    pub async fn email_of(&self, user_id: &str) -> Result<Option<String>, ProviderError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(user_id)
+            .send()
+            .await?;
+        Ok(user
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "email")
+            .and_then(|a| a.value())
+            .map(str::to_owned))
+    }
+}

@@ -1,0 +1,101 @@
+//! Confirmed customers, one item each. Writing one is how auth announces a registration: the
+//! table's stream feeds the publisher, which puts CustomerRegistered on the bus.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{Client, operation::put_item::PutItemError, types::AttributeValue};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CustomersError {
+    #[error("the customers table failed: {0}")]
+    Dynamo(String),
+    #[error("a stored customer cannot be read: {0}")]
+    Corrupt(#[from] serde_dynamo::Error),
+}
+
+impl<E: std::error::Error + 'static, R: std::fmt::Debug>
+    From<aws_sdk_dynamodb::error::SdkError<E, R>> for CustomersError
+{
+    fn from(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string())
+    }
+}
+
+/// A registered customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub registered_at: OffsetDateTime,
+}
+
+/// A customer as stored, with the correlation id of the request that registered them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub registered_at: OffsetDateTime,
+    pub correlation_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Customers {
+    client: Client,
+    table: String,
+}
+
+impl Customers {
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    pub async fn connect(&self) -> Result<(), CustomersError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Records a registration once; `false` when the customer was already recorded (a repeated
+    /// confirmation), so it is announced once.
+    pub async fn register(
+        &self,
+        customer: &Customer,
+        correlation_id: &str,
+    ) -> Result<bool, CustomersError> {
+        let record = CustomerRecord {
+            user_id: customer.user_id.clone(),
+            email: customer.email.clone(),
+            name: customer.name.clone(),
+            registered_at: customer.registered_at,
+            correlation_id: correlation_id.to_owned(),
+        };
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(record)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(user_id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Settings from the environment the SAM template (or devstack) gives each function.
+
+use shop_aws::{MissingSetting, required_env};
+
+use crate::domain::{Lockout, PasswordPolicy};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Missing(#[from] MissingSetting),
+    #[error("{name} must be {expected}, found {value:?}")]
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub customers_table: String,
+    pub attempts_table: String,
+    pub password_policy: PasswordPolicy,
+    pub lockout: Lockout,
+    /// Confirm sign-ups at once, without the emailed code (local stages only).
+    pub auto_confirm: bool,
+}
+
+impl HttpConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            user_pool_id: required_env("USER_POOL_ID")?,
+            client_id: required_env("USER_POOL_CLIENT_ID")?,
+            customers_table: required_env("CUSTOMERS_TABLE")?,
+            attempts_table: required_env("LOGIN_ATTEMPTS_TABLE")?,
+            password_policy: PasswordPolicy {
+                min_length: number("PASSWORD_MIN_LENGTH")?,
+                require_lowercase: flag("PASSWORD_REQUIRE_LOWERCASE")?,
+                require_uppercase: flag("PASSWORD_REQUIRE_UPPERCASE")?,
+                require_numbers: flag("PASSWORD_REQUIRE_NUMBERS")?,
+                require_symbols: flag("PASSWORD_REQUIRE_SYMBOLS")?,
+            },
+            lockout: Lockout {
+                max_failures: number("LOGIN_MAX_FAILURES")?,
+                max_failures_per_source: number("LOGIN_MAX_FAILURES_PER_SOURCE")?,
+                window_secs: number("LOGIN_WINDOW_SECONDS")?,
+            },
+            auto_confirm: flag("AUTO_CONFIRM_SIGNUPS")?,
+        })
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &'static str) -> Result<T, ConfigError> {
+    let value = required_env(name)?;
+    value.parse().map_err(|_| ConfigError::Invalid {
+        name,
+        expected: "a whole number",
+        value,
+    })
+}
+
+fn flag(name: &'static str) -> Result<bool, ConfigError> {
+    match required_env(name)?.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ConfigError::Invalid {
+            name,
+            expected: "true or false",
+            value: other.to_owned(),
+        }),
+    }
+}

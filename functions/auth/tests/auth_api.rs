@@ -1,0 +1,339 @@
+//! The auth API against Cognito, DynamoDB and EventBridge on moto, with the whole template
+//! provisioned by devstack's provisioner; requests shaped as API Gateway delivers them.
+
+// Test helpers panic to fail the test that called them.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use auth::{
+    adapters::{Customers, IdentityProvider, LoginAttempts},
+    domain::{Lockout, PasswordPolicy},
+    entrypoints::{http, stream::CustomerEvents},
+    service::Auth,
+};
+use aws_config::SdkConfig;
+use axum::Router;
+use devstack::template::Resolver;
+use serde_json::{Value, json};
+use shop_events::Publisher;
+use shop_testkit::{
+    Moto,
+    api::{ApiRequest, ApiResponse, As, send},
+    bus::Subscription,
+    schemas, stack, streams,
+};
+
+const PASSWORD: &str = "Correct-Horse-42";
+
+struct Setup {
+    app: Router,
+    resolver: Resolver,
+    config: SdkConfig,
+}
+
+/// The whole template on moto, and the auth router over it. `auto_confirm` as on a local
+/// stage; the lockout allows 3 failures per account in a 2 s window.
+async fn setup(auto_confirm: bool) -> Setup {
+    let config = Moto::shared().sdk_config().await;
+    let resolver = stack::provision(&config, &[]).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let auth = Auth {
+        idp: IdentityProvider::new(
+            aws_sdk_cognitoidentityprovider::Client::new(&config),
+            stack::name(&resolver, "UserPool"),
+            stack::name(&resolver, "UserPoolClient"),
+        ),
+        attempts: LoginAttempts::new(
+            dynamodb.clone(),
+            stack::name(&resolver, "LoginAttemptsTable"),
+        ),
+        customers: Customers::new(dynamodb, stack::name(&resolver, "CustomersTable")),
+        policy: PasswordPolicy {
+            min_length: 12,
+            require_lowercase: true,
+            require_uppercase: true,
+            require_numbers: true,
+            require_symbols: false,
+        },
+        lockout: Lockout {
+            max_failures: 3,
+            max_failures_per_source: 100,
+            window_secs: 2,
+        },
+        auto_confirm,
+    };
+    auth.idp.connect().await.unwrap();
+    Setup {
+        app: http::router(auth),
+        resolver,
+        config,
+    }
+}
+
+fn email() -> String {
+    format!("{}@example.com", shop_testkit::unique_name("user"))
+}
+
+impl Setup {
+    async fn post(&self, path: &str, body: &Value) -> ApiResponse {
+        send(&self.app, &ApiRequest::post(path).json(body)).await
+    }
+
+    async fn sign_up(&self, email: &str) -> ApiResponse {
+        self.post(
+            "/auth/signup",
+            &json!({"email": email, "password": PASSWORD, "name": "Ada"}),
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> ApiResponse {
+        self.post(
+            "/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// A confirmed customer's email.
+    async fn customer(&self) -> String {
+        let email = email();
+        assert_eq!(self.sign_up(&email).await.status, 201);
+        let confirmed = self
+            .post("/auth/confirm", &json!({"email": email, "code": "123456"}))
+            .await;
+        assert_eq!(confirmed.status, 204, "{:#}", confirmed.body);
+        email
+    }
+}
+
+#[tokio::test]
+async fn sign_up_confirm_login_refresh_and_me() {
+    let setup = setup(false).await;
+    let email = email();
+    let signed_up = setup.sign_up(&email.to_uppercase()).await;
+    assert_eq!(signed_up.status, 201, "{:#}", signed_up.body);
+    assert_eq!(
+        signed_up.body["email"],
+        email.as_str(),
+        "emails are stored lower-cased"
+    );
+    let user_id = signed_up.body["user_id"].as_str().unwrap().to_owned();
+
+    // Not confirmed yet: the same answer as a wrong password.
+    assert_eq!(setup.login(&email, PASSWORD).await.status, 401);
+
+    let confirmed = setup
+        .post("/auth/confirm", &json!({"email": email, "code": "123456"}))
+        .await;
+    assert_eq!(confirmed.status, 204);
+
+    let login = setup.login(&email, PASSWORD).await;
+    assert_eq!(login.status, 200, "{:#}", login.body);
+    for token in ["id_token", "access_token", "refresh_token"] {
+        assert!(
+            login.body[token].as_str().is_some_and(|t| t.len() > 20),
+            "{token}"
+        );
+    }
+
+    let refreshed = setup
+        .post(
+            "/auth/refresh",
+            &json!({"refresh_token": login.body["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{:#}", refreshed.body);
+    assert!(refreshed.body["access_token"].is_string());
+
+    let me = send(
+        &setup.app,
+        &ApiRequest::get("/auth/me").caller(As::customer(&user_id)),
+    )
+    .await;
+    assert_eq!(me.status, 200, "{:#}", me.body);
+    assert_eq!(me.body["user_id"], user_id.as_str());
+    assert_eq!(me.body["email"], email.as_str());
+    assert_eq!(me.body["groups"], json!(["customer"]));
+}
+
+#[tokio::test]
+async fn new_users_join_the_customer_group_and_nothing_else() {
+    let setup = setup(true).await;
+    let email = email();
+    assert_eq!(setup.sign_up(&email).await.status, 201);
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&setup.config);
+    let groups = cognito
+        .admin_list_groups_for_user()
+        .user_pool_id(stack::name(&setup.resolver, "UserPool"))
+        .username(&email)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = groups
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_name())
+        .collect();
+    assert_eq!(names, ["customer"]);
+}
+
+#[tokio::test]
+async fn a_local_stage_confirms_at_sign_up() {
+    let setup = setup(true).await;
+    let email = email();
+    assert_eq!(setup.sign_up(&email).await.status, 201);
+    assert_eq!(setup.login(&email, PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_weak_password_is_a_400_naming_each_broken_rule() {
+    let setup = setup(false).await;
+    let response = setup
+        .post(
+            "/auth/signup",
+            &json!({"email": email(), "password": "short", "name": "Ada"}),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    let detail = response.body["detail"].as_str().unwrap();
+    assert!(detail.contains("at least 12 characters"), "{detail}");
+    assert!(detail.contains("uppercase"), "{detail}");
+    assert!(detail.contains("number"), "{detail}");
+    assert!(
+        !response.body.to_string().contains("short"),
+        "the password is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn malformed_fields_are_a_400_naming_them() {
+    let setup = setup(false).await;
+    let response = setup
+        .post(
+            "/auth/signup",
+            &json!({"email": "not-an-email", "password": PASSWORD, "name": " "}),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    let fields: Vec<&str> = response.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "name"]);
+}
+
+#[tokio::test]
+async fn an_existing_email_is_a_409() {
+    let setup = setup(false).await;
+    let email = email();
+    assert_eq!(setup.sign_up(&email).await.status, 201);
+    assert_eq!(setup.sign_up(&email).await.status, 409);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
+    let setup = setup(true).await;
+    let email = setup.customer().await;
+    let wrong = setup.login(&email, "Wrong-Password-1").await;
+    let unknown = setup.login(&format!("x{email}"), PASSWORD).await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    let strip = |body: &Value| {
+        let mut body = body.clone();
+        body.as_object_mut().unwrap().remove("correlation_id");
+        body
+    };
+    assert_eq!(strip(&wrong.body), strip(&unknown.body));
+}
+
+#[tokio::test]
+async fn too_many_failures_lock_the_account_until_the_window_ends() {
+    let setup = setup(true).await;
+    let email = setup.customer().await;
+    // Start at the beginning of a 2 s window so all attempts fall in it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(
+        2000 - u64::try_from(now.as_millis() % 2000).unwrap(),
+    ))
+    .await;
+    for _ in 0..3 {
+        assert_eq!(setup.login(&email, "Wrong-Password-1").await.status, 401);
+    }
+    let locked = setup.login(&email, PASSWORD).await;
+    assert_eq!(locked.status, 429, "even the right password waits");
+    let retry_after: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after));
+
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    assert_eq!(setup.login(&email, PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_invalid_refresh_token_is_a_401() {
+    let setup = setup(false).await;
+    let response = setup
+        .post("/auth/refresh", &json!({"refresh_token": "forged"}))
+        .await;
+    assert_eq!(response.status, 401);
+}
+
+#[tokio::test]
+async fn me_needs_a_token() {
+    let setup = setup(false).await;
+    assert_eq!(
+        send(&setup.app, &ApiRequest::get("/auth/me")).await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_confirmed_customer_is_announced_once_as_customer_registered() {
+    let setup = setup(true).await;
+    let events = aws_sdk_eventbridge::Client::new(&setup.config);
+    let bus = stack::name(&setup.resolver, "EventBus");
+    let subscriber = Subscription::create(
+        &events,
+        &aws_sdk_sqs::Client::new(&setup.config),
+        &bus,
+        &json!({"source": ["shop.auth"]}),
+    )
+    .await;
+    let email = email();
+    let signed_up = setup.sign_up(&email).await;
+    // A repeated confirmation records nothing new.
+    setup
+        .post("/auth/confirm", &json!({"email": email, "code": "1"}))
+        .await;
+
+    let stream_arn = setup
+        .resolver
+        .get("CustomersTable", "StreamArn")
+        .unwrap()
+        .to_owned();
+    let batch = streams::read_all(
+        &aws_sdk_dynamodbstreams::Client::new(&setup.config),
+        &stream_arn,
+    )
+    .await;
+    assert_eq!(batch.records.len(), 1);
+    let publisher = Publisher::new(events, bus, CustomerEvents);
+    assert!(publisher.handle(batch).await.batch_item_failures.is_empty());
+
+    let received = subscriber.receive(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    let detail = &received[0]["detail"];
+    assert_eq!(received[0]["detail-type"], "CustomerRegistered");
+    assert_eq!(detail["data"]["customer_id"], signed_up.body["user_id"]);
+    assert_eq!(detail["data"]["email"], email.as_str());
+    schemas::assert_valid(detail);
+}

@@ -1,0 +1,52 @@
+//! What auth relies on in the template and the event contracts.
+
+// Test helpers panic to fail the test that called them.
+#![allow(clippy::unwrap_used)]
+
+use devstack::template::Template;
+use serde_json::Value;
+
+/// The function checks passwords against its own copy of the pool's policy (to name the broken
+/// rule); the template must give both the same values.
+#[test]
+fn the_auth_function_checks_the_pools_password_policy() {
+    let template =
+        Template::load(&[shop_testkit::workspace_root().join("infra/template.yaml")]).unwrap();
+    let pool = &template.resource("UserPool").unwrap().properties["Policies"]["PasswordPolicy"];
+    let function = template
+        .functions()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.logical_id == "AuthHttpFunction")
+        .unwrap();
+    let env = |name: &str| function.environment[name].clone();
+    assert_eq!(pool["MinimumLength"], env("PASSWORD_MIN_LENGTH"));
+    for (pool_key, env_key) in [
+        ("RequireLowercase", "PASSWORD_REQUIRE_LOWERCASE"),
+        ("RequireUppercase", "PASSWORD_REQUIRE_UPPERCASE"),
+        ("RequireNumbers", "PASSWORD_REQUIRE_NUMBERS"),
+        ("RequireSymbols", "PASSWORD_REQUIRE_SYMBOLS"),
+    ] {
+        let required = pool[pool_key].as_bool().unwrap();
+        assert_eq!(
+            env(env_key),
+            Value::String(required.to_string()),
+            "{pool_key}"
+        );
+    }
+}
+
+#[test]
+fn the_openapi_document_is_up_to_date() {
+    let generated = auth::entrypoints::http::openapi().to_pretty_json().unwrap() + "\n";
+    let path = shop_testkit::workspace_root().join("docs/api/auth.openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{} is stale: run `make openapi`",
+        path.display()
+    );
+}
