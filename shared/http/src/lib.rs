@@ -4,11 +4,13 @@
 
 pub mod body;
 pub mod identity;
+pub mod openapi;
 pub mod pagination;
 pub mod problem;
 
 pub use body::{JsonBody, MAX_BODY_BYTES, QueryParams};
 pub use identity::{Admin, Caller};
+pub use openapi::{BearerAuth, Health};
 pub use pagination::{Page, PageRequest};
 pub use problem::{FieldError, Problem};
 

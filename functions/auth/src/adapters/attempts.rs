@@ -4,17 +4,7 @@
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
-#[derive(Debug, thiserror::Error)]
-#[error("the login attempts table failed: {0}")]
-pub struct AttemptsError(String);
-
-impl<E: std::error::Error + 'static, R: std::fmt::Debug>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for AttemptsError
-{
-    fn from(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string())
-    }
-}
+use super::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct LoginAttempts {
@@ -27,7 +17,7 @@ impl LoginAttempts {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), AttemptsError> {
+    pub async fn connect(&self) -> Result<(), StoreError> {
         self.client
             .describe_table()
             .table_name(&self.table)
@@ -37,7 +27,7 @@ impl LoginAttempts {
     }
 
     /// Failures counted under `key` (0 when none).
-    pub async fn failures(&self, key: &str) -> Result<u32, AttemptsError> {
+    pub async fn failures(&self, key: &str) -> Result<u32, StoreError> {
         let output = self
             .client
             .get_item()
@@ -53,7 +43,7 @@ impl LoginAttempts {
     }
 
     /// Counts one more failure under `key`, kept until `expires_at` (epoch seconds).
-    pub async fn record_failure(&self, key: &str, expires_at: u64) -> Result<(), AttemptsError> {
+    pub async fn record_failure(&self, key: &str, expires_at: u64) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -67,7 +57,7 @@ impl LoginAttempts {
     }
 
     /// Forgets the failures under `key` (after a successful login).
-    pub async fn clear(&self, key: &str) -> Result<(), AttemptsError> {
+    pub async fn clear(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)

@@ -7,21 +7,7 @@ use aws_sdk_dynamodb::{Client, operation::put_item::PutItemError, types::Attribu
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Debug, thiserror::Error)]
-pub enum CustomersError {
-    #[error("the customers table failed: {0}")]
-    Dynamo(String),
-    #[error("a stored customer cannot be read: {0}")]
-    Corrupt(#[from] serde_dynamo::Error),
-}
-
-impl<E: std::error::Error + 'static, R: std::fmt::Debug>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for CustomersError
-{
-    fn from(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string())
-    }
-}
+use super::StoreError;
 
 /// A registered customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +40,7 @@ impl Customers {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), CustomersError> {
+    pub async fn connect(&self) -> Result<(), StoreError> {
         self.client
             .describe_table()
             .table_name(&self.table)
@@ -69,7 +55,7 @@ impl Customers {
         &self,
         customer: &Customer,
         correlation_id: &str,
-    ) -> Result<bool, CustomersError> {
+    ) -> Result<bool, StoreError> {
         let record = CustomerRecord {
             user_id: customer.user_id.clone(),
             email: customer.email.clone(),

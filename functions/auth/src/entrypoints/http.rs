@@ -9,12 +9,9 @@ use axum::{
 };
 use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
-use shop_http::{Caller, FieldError, JsonBody, Problem};
+use shop_http::{BearerAuth, Caller, FieldError, Health, JsonBody, Problem};
 use shop_observability::CorrelationId;
-use utoipa::{
-    Modify, OpenApi, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -49,25 +46,6 @@ fn api() -> OpenApiRouter<Auth> {
     tags((name = "auth", description = "Users and authentication"))
 )]
 struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .bearer_format("JWT")
-                        .build(),
-                ),
-            );
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -133,13 +111,6 @@ pub struct Me {
     pub user_id: String,
     pub email: Option<String>,
     pub groups: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub status: &'static str,
-    pub service: &'static str,
-    pub version: &'static str,
 }
 
 /// Creates an account in the `customer` group.
@@ -273,11 +244,7 @@ async fn me(State(auth): State<Auth>, caller: Caller) -> Result<Json<Me>, Proble
     responses((status = 200, description = "The function is up", body = Health))
 )]
 async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        service: crate::SERVICE,
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
 }
 
 /// The one message of every failed login.

@@ -11,14 +11,12 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use shop_http::{
-    Admin, FieldError, JsonBody, Page, PageRequest, Problem, QueryParams, pagination::encode_cursor,
+    Admin, BearerAuth, FieldError, Health, JsonBody, Page, PageRequest, Problem, QueryParams,
+    pagination::encode_cursor,
 };
 use shop_observability::CorrelationId;
 use time::OffsetDateTime;
-use utoipa::{
-    Modify, OpenApi, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -53,26 +51,6 @@ fn api() -> OpenApiRouter<Catalog> {
     tags((name = "catalog", description = "Products of the shop"))
 )]
 struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .bearer_format("JWT")
-                        .description(Some("A Cognito access or id token, from POST /auth/login"))
-                        .build(),
-                ),
-            );
-    }
-}
 
 /// A new product. Every field but `description` is required.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -139,13 +117,6 @@ impl From<Product> for ProductView {
             updated_at: product.updated_at,
         }
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub status: &'static str,
-    pub service: &'static str,
-    pub version: &'static str,
 }
 
 /// The cursor's content: the id of the last product of the previous page.
@@ -295,11 +266,7 @@ async fn discontinue_product(
     responses((status = 200, description = "The function is up", body = Health))
 )]
 async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        service: crate::SERVICE,
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
 }
 
 impl From<CatalogError> for Problem {
