@@ -1,0 +1,256 @@
+//! The event store: one item per event, keyed by order (`order_id`) and `sequence`.
+//!
+//! All events of one command are appended in one transaction, each put conditional on its
+//! (order, sequence) being free. Two commands decided on the same version both try to write
+//! sequence `version + 1`; DynamoDB lets exactly one transaction through, and the other fails
+//! as a whole. That is optimistic concurrency without a separate version item.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::domain::{OrderEvent, Recorded};
+
+/// An event as stored (and as the table's stream carries it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub order_id: String,
+    pub sequence: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The event's data as JSON text: one opaque attribute keeps the item independent of the
+    /// event's shape.
+    pub data: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub customer_id: String,
+    /// The order's id: everything in one order's life shares it.
+    pub correlation_id: String,
+    /// The request or message that caused this event.
+    pub causation_id: String,
+}
+
+impl StoredEvent {
+    pub fn recorded(&self) -> Result<Recorded, StoreError> {
+        let data: serde_json::Value = serde_json::from_str(&self.data)?;
+        let event: OrderEvent =
+            serde_json::from_value(serde_json::json!({"type": self.event_type, "data": data}))?;
+        Ok(Recorded {
+            sequence: self.sequence,
+            occurred_at: self.occurred_at,
+            event,
+        })
+    }
+
+    pub fn data_json(&self) -> Result<serde_json::Value, StoreError> {
+        Ok(serde_json::from_str(&self.data)?)
+    }
+}
+
+/// An `Idempotency-Key` claimed in the same transaction as the events it produced.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    /// `<customer id>#<key>`: keys are scoped to the customer who sent them.
+    pub key: String,
+    /// SHA-256 of the request body, to tell a retry from a reuse of the key.
+    pub request_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("another command changed the order first")]
+    Conflict,
+    #[error("the idempotency key was claimed by another request first")]
+    KeyClaimed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    client: Client,
+    events_table: String,
+    idempotency_table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl EventStore {
+    pub fn new(client: Client, events_table: String, idempotency_table: String) -> Self {
+        Self {
+            client,
+            events_table,
+            idempotency_table,
+        }
+    }
+
+    pub async fn connect(&self) -> Result<(), StoreError> {
+        for table in [&self.events_table, &self.idempotency_table] {
+            self.client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The events of one order in sequence order, the first `up_to` of them when given.
+    pub async fn load(
+        &self,
+        order_id: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.events_table)
+                .consistent_read(true)
+                .expression_attribute_values(":order", AttributeValue::S(order_id.to_owned()))
+                .set_exclusive_start_key(start);
+            query = match up_to {
+                Some(last) => query
+                    .key_condition_expression("order_id = :order AND #sequence <= :last")
+                    .expression_attribute_names("#sequence", "sequence")
+                    .expression_attribute_values(":last", AttributeValue::N(last.to_string())),
+                None => query.key_condition_expression("order_id = :order"),
+            };
+            let page = query.send().await?;
+            for item in page.items.unwrap_or_default() {
+                events.push(serde_dynamo::from_item(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(events),
+            }
+        }
+    }
+
+    /// Appends `events` after `expected_version`, atomically, with the idempotency claim.
+    pub async fn append(
+        &self,
+        events: &[StoredEvent],
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<(), AppendError> {
+        let mut request = self.client.transact_write_items();
+        for event in events {
+            let item: Item = serde_dynamo::to_item(event).map_err(StoreError::from)?;
+            request = request.transact_items(put(
+                &self.events_table,
+                item,
+                "attribute_not_exists(order_id)",
+            ));
+        }
+        if let (Some(claim), Some(first)) = (claim, events.first()) {
+            let item = HashMap::from([
+                ("key".to_owned(), AttributeValue::S(claim.key.clone())),
+                (
+                    "request_hash".to_owned(),
+                    AttributeValue::S(claim.request_hash.clone()),
+                ),
+                (
+                    "order_id".to_owned(),
+                    AttributeValue::S(first.order_id.clone()),
+                ),
+            ]);
+            request = request.transact_items(put(
+                &self.idempotency_table,
+                item,
+                "attribute_not_exists(#key)",
+            ));
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => Err(classify(error, events.len())),
+        }
+    }
+
+    /// The order an idempotency key produced, and the hash of the request that claimed it.
+    pub async fn claimed(&self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.idempotency_table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item.and_then(|item| {
+            let text = |name: &str| item.get(name)?.as_s().ok().cloned();
+            Some((text("order_id")?, text("request_hash")?))
+        }))
+    }
+
+    /// Every event of every order, page by page (for rebuilding the read model).
+    pub async fn scan(&self, mut page: impl FnMut(Vec<StoredEvent>)) -> Result<(), StoreError> {
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.events_table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            let events = output
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(serde_dynamo::from_item)
+                .collect::<Result<Vec<StoredEvent>, _>>()?;
+            page(events);
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition);
+    if condition.contains("#key") {
+        put = put.expression_attribute_names("#key", "key");
+    }
+    TransactWriteItem::builder()
+        .put(put.build().expect("table and item are set"))
+        .build()
+}
+
+/// Which condition cancelled the transaction: an event's (the order moved on: a conflict) or
+/// the idempotency claim's (another request with the same key won).
+fn classify(error: SdkError<TransactWriteItemsError>, event_count: usize) -> AppendError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        error.as_service_error()
+    {
+        let failed = |index: usize| {
+            cancelled
+                .cancellation_reasons()
+                .get(index)
+                .and_then(|reason| reason.code())
+                == Some("ConditionalCheckFailed")
+        };
+        if (0..event_count).any(failed) {
+            return AppendError::Conflict;
+        }
+        if failed(event_count) {
+            return AppendError::KeyClaimed;
+        }
+    }
+    AppendError::Store(error.into())
+}

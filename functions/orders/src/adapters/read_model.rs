@@ -1,0 +1,309 @@
+//! The read side: order views (one item per order, plus a GSI listing a customer's orders
+//! newest first) and per-customer totals. Everything here is derived from the event store and
+//! can be dropped and rebuilt.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    operation::{put_item::PutItemError, update_item::UpdateItemError},
+    types::{AttributeValue, DeleteRequest, WriteRequest},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::domain::{Address, Order, OrderLine, OrderStatus};
+
+pub const BY_CUSTOMER_INDEX: &str = "by-customer";
+
+/// An order as queries see it. `version` is the sequence of the last event applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order_id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub items: Vec<OrderLine>,
+    pub total_cents: i64,
+    pub currency: String,
+    pub shipping_address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_id: Option<String>,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub placed_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Sort key of the by-customer index: placement time, then id for ties.
+    pub placed_key: String,
+}
+
+impl OrderView {
+    /// The view of an order's state (its card token stays in the event store).
+    pub fn of(order: &Order) -> Self {
+        let placed = order
+            .placed_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Self {
+            order_id: order.id.clone(),
+            customer_id: order.customer_id.clone(),
+            status: order.status,
+            items: order.lines.clone(),
+            total_cents: order.total_cents,
+            currency: order.currency.clone(),
+            shipping_address: order.shipping_address.clone(),
+            reason: order.reason.clone(),
+            shipment_id: order.shipment_id.clone(),
+            version: order.version,
+            placed_at: order.placed_at,
+            updated_at: order.updated_at,
+            placed_key: format!("{placed}#{}", order.id),
+        }
+    }
+}
+
+/// What happened to a view write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Written,
+    /// The stored view was already at this version or later.
+    AlreadyCurrent,
+}
+
+/// A customer's totals in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub order_count: u64,
+    pub total_cents: i64,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct ReadModel {
+    client: Client,
+    views_table: String,
+    totals_table: String,
+}
+
+impl ReadModel {
+    pub fn new(client: Client, views_table: String, totals_table: String) -> Self {
+        Self {
+            client,
+            views_table,
+            totals_table,
+        }
+    }
+
+    pub async fn connect(&self) -> Result<(), StoreError> {
+        for table in [&self.views_table, &self.totals_table] {
+            self.client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, order_id: &str) -> Result<Option<OrderView>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.views_table)
+            .key("order_id", AttributeValue::S(order_id.to_owned()))
+            .send()
+            .await?;
+        Ok(output.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Stores a view unless the stored one is already at its version or later, so replays,
+    /// duplicates and late deliveries never move a view backwards.
+    pub async fn put(&self, view: &OrderView) -> Result<Applied, StoreError> {
+        let item: Item = serde_dynamo::to_item(view)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.views_table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(order_id) OR version < :version")
+            .expression_attribute_values(":version", AttributeValue::N(view.version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Applied::Written),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(Applied::AlreadyCurrent)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// A customer's orders, newest first, and where the next page starts.
+    pub async fn list(
+        &self,
+        customer_id: &str,
+        limit: u32,
+        after: Option<HashMap<String, String>>,
+    ) -> Result<(Vec<OrderView>, Option<HashMap<String, String>>), StoreError> {
+        let start = after.map(|key| {
+            key.into_iter()
+                .map(|(k, v)| (k, AttributeValue::S(v)))
+                .collect()
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.views_table)
+            .index_name(BY_CUSTOMER_INDEX)
+            .key_condition_expression("customer_id = :customer")
+            .expression_attribute_values(":customer", AttributeValue::S(customer_id.to_owned()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let views = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(serde_dynamo::from_item)
+            .collect::<Result<Vec<OrderView>, _>>()?;
+        let next = output.last_evaluated_key.map(|key| {
+            key.into_iter()
+                .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s.clone())))
+                .collect()
+        });
+        Ok((views, next))
+    }
+
+    /// Counts an order in its customer's totals once; `false` when it already was counted.
+    pub async fn count_in_totals(&self, view: &OrderView) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.totals_table)
+            .key("customer_id", AttributeValue::S(view.customer_id.clone()))
+            .key("currency", AttributeValue::S(view.currency.clone()))
+            .update_expression("ADD order_count :one, total_cents :total, order_ids :ids")
+            .condition_expression("attribute_not_exists(order_ids) OR NOT contains(order_ids, :id)")
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":total", AttributeValue::N(view.total_cents.to_string()))
+            .expression_attribute_values(":ids", AttributeValue::Ss(vec![view.order_id.clone()]))
+            .expression_attribute_values(":id", AttributeValue::S(view.order_id.clone()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn totals(
+        &self,
+        customer_id: &str,
+        currency: &str,
+    ) -> Result<Option<Totals>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.totals_table)
+            .key("customer_id", AttributeValue::S(customer_id.to_owned()))
+            .key("currency", AttributeValue::S(currency.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item.map(|item| {
+            let number = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .unwrap_or(0)
+            };
+            Totals {
+                order_count: u64::try_from(number("order_count")).unwrap_or(0),
+                total_cents: number("total_cents"),
+            }
+        }))
+    }
+
+    /// Every stored view (for verifying a rebuild).
+    pub async fn all_views(&self) -> Result<Vec<OrderView>, StoreError> {
+        let mut views = Vec::new();
+        for item in self.scan(&self.views_table).await? {
+            views.push(serde_dynamo::from_item(item)?);
+        }
+        Ok(views)
+    }
+
+    /// Deletes every view and total; returns how many items went.
+    pub async fn clear(&self) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        for (table, keys) in [
+            (&self.views_table, &["order_id"][..]),
+            (&self.totals_table, &["customer_id", "currency"][..]),
+        ] {
+            let items = self.scan(table).await?;
+            for chunk in items.chunks(25) {
+                let requests = chunk
+                    .iter()
+                    .map(|item| {
+                        let key: Item = keys
+                            .iter()
+                            .filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone())))
+                            .collect();
+                        WriteRequest::builder()
+                            .delete_request(
+                                DeleteRequest::builder()
+                                    .set_key(Some(key))
+                                    .build()
+                                    .expect("key is set"),
+                            )
+                            .build()
+                    })
+                    .collect();
+                self.client
+                    .batch_write_item()
+                    .request_items(table.clone(), requests)
+                    .send()
+                    .await?;
+                deleted += chunk.len();
+            }
+        }
+        Ok(deleted)
+    }
+
+    async fn scan(&self, table: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(items),
+            }
+        }
+    }
+}

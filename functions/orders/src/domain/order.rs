@@ -1,0 +1,469 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+    Shipped,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub unit_price_cents: i64,
+    pub quantity: u32,
+}
+
+impl OrderLine {
+    pub fn total_cents(&self) -> i64 {
+        self.unit_price_cents * i64::from(self.quantity)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+/// What happened to an order. The serialised names are the event types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum OrderEvent {
+    OrderPlaced {
+        customer_id: String,
+        lines: Vec<OrderLine>,
+        currency: String,
+        total_cents: i64,
+        shipping_address: Address,
+        card_token: String,
+    },
+    OrderConfirmed {},
+    OrderRejected {
+        reason: String,
+    },
+    OrderShipped {
+        shipment_id: String,
+    },
+    OrderCancelled {
+        reason: String,
+    },
+}
+
+impl OrderEvent {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::OrderPlaced { .. } => "OrderPlaced",
+            Self::OrderConfirmed {} => "OrderConfirmed",
+            Self::OrderRejected { .. } => "OrderRejected",
+            Self::OrderShipped { .. } => "OrderShipped",
+            Self::OrderCancelled { .. } => "OrderCancelled",
+        }
+    }
+}
+
+/// An event as the store keeps it: numbered within its order and timestamped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub sequence: u64,
+    pub occurred_at: OffsetDateTime,
+    pub event: OrderEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: String,
+    pub customer_id: String,
+    pub lines: Vec<OrderLine>,
+    pub currency: String,
+    pub total_cents: i64,
+    pub shipping_address: Address,
+    pub card_token: String,
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+    pub shipment_id: Option<String>,
+    /// The sequence of the last event folded in.
+    pub version: u64,
+    pub placed_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderCommand {
+    Place {
+        customer_id: String,
+        lines: Vec<OrderLine>,
+        currency: String,
+        shipping_address: Address,
+        card_token: String,
+    },
+    Confirm,
+    Reject {
+        reason: String,
+    },
+    Ship {
+        shipment_id: String,
+    },
+    Cancel {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("the order already exists")]
+    AlreadyPlaced,
+    #[error("no such order")]
+    NotFound,
+    #[error("an order that is {status:?} cannot be {action}")]
+    InvalidTransition {
+        status: OrderStatus,
+        action: &'static str,
+    },
+}
+
+/// The events a command produces on `state`. Repeating a command that already took effect
+/// produces nothing (saga tasks and bus messages arrive more than once).
+pub fn decide(state: Option<&Order>, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+    use OrderStatus::{Cancelled, Confirmed, Pending, Rejected, Shipped};
+    let Some(order) = state else {
+        return match command {
+            OrderCommand::Place {
+                customer_id,
+                lines,
+                currency,
+                shipping_address,
+                card_token,
+            } => Ok(vec![OrderEvent::OrderPlaced {
+                total_cents: lines.iter().map(OrderLine::total_cents).sum(),
+                customer_id,
+                lines,
+                currency,
+                shipping_address,
+                card_token,
+            }]),
+            _ => Err(OrderError::NotFound),
+        };
+    };
+    let refuse = |action| {
+        Err(OrderError::InvalidTransition {
+            status: order.status,
+            action,
+        })
+    };
+    match (command, order.status) {
+        (OrderCommand::Place { .. }, _) => Err(OrderError::AlreadyPlaced),
+        (OrderCommand::Confirm, Pending) => Ok(vec![OrderEvent::OrderConfirmed {}]),
+        (OrderCommand::Confirm, Confirmed | Shipped) => Ok(vec![]),
+        (OrderCommand::Confirm, _) => refuse("confirmed"),
+        (OrderCommand::Reject { reason }, Pending) => {
+            Ok(vec![OrderEvent::OrderRejected { reason }])
+        }
+        (OrderCommand::Reject { .. }, Rejected) => Ok(vec![]),
+        (OrderCommand::Reject { .. }, _) => refuse("rejected"),
+        (OrderCommand::Ship { shipment_id }, Confirmed) => {
+            Ok(vec![OrderEvent::OrderShipped { shipment_id }])
+        }
+        (OrderCommand::Ship { .. }, Shipped) => Ok(vec![]),
+        (OrderCommand::Ship { .. }, _) => refuse("shipped"),
+        (OrderCommand::Cancel { reason }, Confirmed) => {
+            Ok(vec![OrderEvent::OrderCancelled { reason }])
+        }
+        (OrderCommand::Cancel { .. }, Cancelled) => Ok(vec![]),
+        (OrderCommand::Cancel { .. }, _) => refuse("cancelled"),
+    }
+}
+
+/// The state after one more event. `OrderPlaced` starts an order; any other event on no order
+/// is ignored (the store never holds one, and a fold must not panic on data).
+pub fn evolve(state: Option<Order>, order_id: &str, recorded: &Recorded) -> Option<Order> {
+    let at = recorded.occurred_at;
+    let mut order = match (&recorded.event, state) {
+        (
+            OrderEvent::OrderPlaced {
+                customer_id,
+                lines,
+                currency,
+                total_cents,
+                shipping_address,
+                card_token,
+            },
+            _,
+        ) => Order {
+            id: order_id.to_owned(),
+            customer_id: customer_id.clone(),
+            lines: lines.clone(),
+            currency: currency.clone(),
+            total_cents: *total_cents,
+            shipping_address: shipping_address.clone(),
+            card_token: card_token.clone(),
+            status: OrderStatus::Pending,
+            reason: None,
+            shipment_id: None,
+            version: 0,
+            placed_at: at,
+            updated_at: at,
+        },
+        (_, None) => return None,
+        (OrderEvent::OrderConfirmed {}, Some(order)) => Order {
+            status: OrderStatus::Confirmed,
+            ..order
+        },
+        (OrderEvent::OrderRejected { reason }, Some(order)) => Order {
+            status: OrderStatus::Rejected,
+            reason: Some(reason.clone()),
+            ..order
+        },
+        (OrderEvent::OrderShipped { shipment_id }, Some(order)) => Order {
+            status: OrderStatus::Shipped,
+            shipment_id: Some(shipment_id.clone()),
+            ..order
+        },
+        (OrderEvent::OrderCancelled { reason }, Some(order)) => Order {
+            status: OrderStatus::Cancelled,
+            reason: Some(reason.clone()),
+            ..order
+        },
+    };
+    order.version = recorded.sequence;
+    order.updated_at = at;
+    Some(order)
+}
+
+/// The state after all of `events`, in order.
+pub fn fold<'a>(order_id: &str, events: impl IntoIterator<Item = &'a Recorded>) -> Option<Order> {
+    events
+        .into_iter()
+        .fold(None, |state, recorded| evolve(state, order_id, recorded))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn line(quantity: u32, unit_price_cents: i64) -> OrderLine {
+        OrderLine {
+            product_id: "p-1".into(),
+            sku: "KETTLE-1L".into(),
+            name: "Kettle".into(),
+            unit_price_cents,
+            quantity,
+        }
+    }
+
+    fn address() -> Address {
+        Address {
+            name: "Ada".into(),
+            line1: "1 Main St".into(),
+            line2: None,
+            postal_code: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+        }
+    }
+
+    fn place() -> OrderCommand {
+        OrderCommand::Place {
+            customer_id: "c-1".into(),
+            lines: vec![line(2, 1000), line(1, 250)],
+            currency: "EUR".into(),
+            shipping_address: address(),
+            card_token: "tok_visa".into(),
+        }
+    }
+
+    /// The order after applying `commands` one by one, each decided on the state so far.
+    fn run(commands: Vec<OrderCommand>) -> Option<Order> {
+        let mut events = Vec::new();
+        for command in commands {
+            let state = fold("o-1", &events);
+            for event in decide(state.as_ref(), command).unwrap() {
+                events.push(Recorded {
+                    sequence: events.len() as u64 + 1,
+                    occurred_at: datetime!(2026-11-27 10:00 UTC)
+                        + time::Duration::minutes(events.len() as i64),
+                    event,
+                });
+            }
+        }
+        fold("o-1", &events)
+    }
+
+    fn in_status(status: OrderStatus) -> Order {
+        let commands = match status {
+            OrderStatus::Pending => vec![place()],
+            OrderStatus::Confirmed => vec![place(), OrderCommand::Confirm],
+            OrderStatus::Rejected => vec![
+                place(),
+                OrderCommand::Reject {
+                    reason: "OutOfStock".into(),
+                },
+            ],
+            OrderStatus::Shipped => vec![
+                place(),
+                OrderCommand::Confirm,
+                OrderCommand::Ship {
+                    shipment_id: "s-1".into(),
+                },
+            ],
+            OrderStatus::Cancelled => vec![
+                place(),
+                OrderCommand::Confirm,
+                OrderCommand::Cancel {
+                    reason: "customer".into(),
+                },
+            ],
+        };
+        run(commands).unwrap()
+    }
+
+    #[test]
+    fn placing_computes_the_total_and_starts_pending_at_version_one() {
+        let order = run(vec![place()]).unwrap();
+        assert_eq!(order.status, OrderStatus::Pending);
+        assert_eq!(order.total_cents, 2250);
+        assert_eq!(order.version, 1);
+        assert_eq!(order.placed_at, order.updated_at);
+    }
+
+    #[test]
+    fn every_state_is_reachable_with_its_details() {
+        assert_eq!(in_status(OrderStatus::Confirmed).version, 2);
+        let rejected = in_status(OrderStatus::Rejected);
+        assert_eq!(rejected.reason.as_deref(), Some("OutOfStock"));
+        let shipped = in_status(OrderStatus::Shipped);
+        assert_eq!(
+            (shipped.shipment_id.as_deref(), shipped.version),
+            (Some("s-1"), 3)
+        );
+        let cancelled = in_status(OrderStatus::Cancelled);
+        assert_eq!(cancelled.reason.as_deref(), Some("customer"));
+        assert!(cancelled.updated_at > cancelled.placed_at);
+    }
+
+    #[test]
+    fn a_second_placement_is_refused() {
+        for status in [
+            OrderStatus::Pending,
+            OrderStatus::Confirmed,
+            OrderStatus::Shipped,
+        ] {
+            assert_eq!(
+                decide(Some(&in_status(status)), place()),
+                Err(OrderError::AlreadyPlaced)
+            );
+        }
+    }
+
+    #[test]
+    fn commands_on_no_order_are_not_found() {
+        for command in [
+            OrderCommand::Confirm,
+            OrderCommand::Reject { reason: "x".into() },
+            OrderCommand::Ship {
+                shipment_id: "s".into(),
+            },
+            OrderCommand::Cancel { reason: "x".into() },
+        ] {
+            assert_eq!(decide(None, command), Err(OrderError::NotFound));
+        }
+    }
+
+    /// For every state and every non-placing command: the events it yields, or the refusal.
+    #[test]
+    fn the_transition_table() {
+        use OrderStatus::{Cancelled, Confirmed, Pending, Rejected, Shipped};
+        let commands = || {
+            [
+                ("confirm", OrderCommand::Confirm),
+                ("reject", OrderCommand::Reject { reason: "r".into() }),
+                (
+                    "ship",
+                    OrderCommand::Ship {
+                        shipment_id: "s-2".into(),
+                    },
+                ),
+                ("cancel", OrderCommand::Cancel { reason: "c".into() }),
+            ]
+        };
+        // (state, command) → Some(event type) | None for a no-op | Err for a refusal.
+        let expected: &[(OrderStatus, &str, Result<Option<&str>, ()>)] = &[
+            (Pending, "confirm", Ok(Some("OrderConfirmed"))),
+            (Pending, "reject", Ok(Some("OrderRejected"))),
+            (Pending, "ship", Err(())),
+            (Pending, "cancel", Err(())),
+            (Confirmed, "confirm", Ok(None)),
+            (Confirmed, "reject", Err(())),
+            (Confirmed, "ship", Ok(Some("OrderShipped"))),
+            (Confirmed, "cancel", Ok(Some("OrderCancelled"))),
+            (Rejected, "confirm", Err(())),
+            (Rejected, "reject", Ok(None)),
+            (Rejected, "ship", Err(())),
+            (Rejected, "cancel", Err(())),
+            (Shipped, "confirm", Ok(None)),
+            (Shipped, "reject", Err(())),
+            (Shipped, "ship", Ok(None)),
+            (Shipped, "cancel", Err(())),
+            (Cancelled, "confirm", Err(())),
+            (Cancelled, "reject", Err(())),
+            (Cancelled, "ship", Err(())),
+            (Cancelled, "cancel", Ok(None)),
+        ];
+        for (status, name, outcome) in expected {
+            let order = in_status(*status);
+            let command = commands().into_iter().find(|(n, _)| n == name).unwrap().1;
+            let decided = decide(Some(&order), command);
+            match outcome {
+                Ok(Some(event_type)) => {
+                    let events = decided.unwrap();
+                    assert_eq!(events.len(), 1, "{status:?} {name}");
+                    assert_eq!(events[0].type_name(), *event_type, "{status:?} {name}");
+                }
+                Ok(None) => assert_eq!(decided, Ok(vec![]), "{status:?} {name} is a no-op"),
+                Err(()) => assert!(
+                    matches!(decided, Err(OrderError::InvalidTransition { status: s, .. }) if s == *status),
+                    "{status:?} {name} must be refused, got {decided:?}"
+                ),
+            }
+        }
+        assert_eq!(expected.len(), 5 * 4, "every state × command is listed");
+    }
+
+    #[test]
+    fn events_before_a_placement_fold_to_nothing() {
+        let stray = Recorded {
+            sequence: 1,
+            occurred_at: datetime!(2026-11-27 10:00 UTC),
+            event: OrderEvent::OrderConfirmed {},
+        };
+        assert_eq!(fold("o-1", [&stray]), None);
+    }
+
+    #[test]
+    fn events_serialise_with_their_type_name() {
+        let json = serde_json::to_value(OrderEvent::OrderRejected {
+            reason: "OutOfStock".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "OrderRejected", "data": {"reason": "OutOfStock"}})
+        );
+        let json = serde_json::to_value(OrderEvent::OrderConfirmed {}).unwrap();
+        assert_eq!(json["type"], "OrderConfirmed");
+    }
+}

@@ -1,0 +1,8 @@
+//! How the outside world reaches orders: one module per Lambda trigger.
+
+pub mod catalog_sync;
+pub mod http;
+pub mod projector;
+pub mod rebuild;
+pub mod stream;
+pub mod tasks;

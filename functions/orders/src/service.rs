@@ -1,0 +1,323 @@
+//! The orders use cases. Commands load the order's events, fold them, decide, and append
+//! with optimistic concurrency (retrying from fresh state a few times); queries read the read
+//! model, except the audit trail and `as_of`, which read the event store.
+
+use std::collections::HashMap;
+
+use shop_http::Caller;
+use time::OffsetDateTime;
+
+use crate::{
+    adapters::{
+        AppendError, EventStore, IdempotencyClaim, OrderView, ProductCopies, ReadModel, StoreError,
+        StoredEvent,
+    },
+    domain::{Address, LineRequest, Order, OrderCommand, OrderError, decide, fold, price_lines},
+};
+
+/// How often a command is decided again after losing a race, before it answers 409.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrdersError {
+    #[error("invalid order")]
+    Invalid(Vec<(String, String)>),
+    /// Unknown, or not the caller's: the two look the same from outside.
+    #[error("no such order")]
+    NotFound,
+    #[error(transparent)]
+    Refused(OrderError),
+    #[error("the order kept changing; retry")]
+    Conflict,
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new order as the customer asked for it.
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub lines: Vec<LineRequest>,
+    pub shipping_address: Address,
+    pub card_token: String,
+    /// The `Idempotency-Key` and the hash of the request body.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// The answer to a placement: the order, and whether this request placed it or replayed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub order_id: String,
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Orders {
+    pub store: EventStore,
+    pub views: ReadModel,
+    pub products: ProductCopies,
+}
+
+impl Orders {
+    pub async fn place(
+        &self,
+        customer_id: &str,
+        request: PlaceOrder,
+        causation_id: &str,
+    ) -> Result<Placed, OrdersError> {
+        let claim = request
+            .idempotency
+            .as_ref()
+            .map(|(key, hash)| IdempotencyClaim {
+                key: format!("{customer_id}#{key}"),
+                request_hash: hash.clone(),
+            });
+        if let Some(claim) = &claim
+            && let Some(placed) = self.replay(claim).await?
+        {
+            return Ok(placed);
+        }
+
+        let mut invalid = address_problems(&request.shipping_address);
+        if request.card_token.trim().is_empty() {
+            invalid.push(("payment.card_token".to_owned(), "is required".to_owned()));
+        }
+        let ids: Vec<String> = request.lines.iter().map(|l| l.product_id.clone()).collect();
+        let products = self.products.get_many(&ids).await?;
+        let priced = price_lines(&request.lines, &products).map_err(|e| {
+            invalid.extend(e.0.clone());
+        });
+        let (Ok((lines, currency)), true) = (priced, invalid.is_empty()) else {
+            return Err(OrdersError::Invalid(invalid));
+        };
+
+        let order_id = uuid::Uuid::new_v4().to_string();
+        let command = OrderCommand::Place {
+            customer_id: customer_id.to_owned(),
+            lines,
+            currency,
+            shipping_address: request.shipping_address,
+            card_token: request.card_token,
+        };
+        let events = decide(None, command).map_err(OrdersError::Refused)?;
+        let stored = stored_events(&order_id, customer_id, 0, &events, causation_id);
+        match self.store.append(&stored, claim.as_ref()).await {
+            Ok(()) => Ok(Placed {
+                order_id,
+                replayed: false,
+            }),
+            // A concurrent request with the same key won the claim: answer as it did.
+            Err(AppendError::KeyClaimed) => match claim {
+                Some(claim) => self.replay(&claim).await?.ok_or(OrdersError::Conflict),
+                None => Err(OrdersError::Conflict),
+            },
+            Err(AppendError::Conflict) => Err(OrdersError::Conflict),
+            Err(AppendError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn replay(&self, claim: &IdempotencyClaim) -> Result<Option<Placed>, OrdersError> {
+        match self.store.claimed(&claim.key).await? {
+            Some((order_id, hash)) if hash == claim.request_hash => Ok(Some(Placed {
+                order_id,
+                replayed: true,
+            })),
+            Some(_) => Err(OrdersError::KeyReused),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs a command on an order: decide on the current state, append; on losing a race,
+    /// decide again on the new state, up to [`MAX_ATTEMPTS`] times.
+    pub async fn execute(
+        &self,
+        order_id: &str,
+        command: &OrderCommand,
+        causation_id: &str,
+    ) -> Result<Order, OrdersError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let history = self.store.load(order_id, None).await?;
+            let recorded = history
+                .iter()
+                .map(StoredEvent::recorded)
+                .collect::<Result<Vec<_>, _>>()?;
+            let state = fold(order_id, &recorded);
+            let events = decide(state.as_ref(), command.clone()).map_err(|error| match error {
+                OrderError::NotFound => OrdersError::NotFound,
+                other => OrdersError::Refused(other),
+            })?;
+            let Some(order) = state else {
+                return Err(OrdersError::NotFound);
+            };
+            if events.is_empty() {
+                return Ok(order);
+            }
+            let stored = stored_events(
+                order_id,
+                &order.customer_id,
+                order.version,
+                &events,
+                causation_id,
+            );
+            match self.store.append(&stored, None).await {
+                Ok(()) => {
+                    let all: Vec<_> = recorded
+                        .into_iter()
+                        .chain(
+                            stored
+                                .iter()
+                                .map(StoredEvent::recorded)
+                                .collect::<Result<Vec<_>, _>>()?,
+                        )
+                        .collect();
+                    return fold(order_id, &all).ok_or(OrdersError::NotFound);
+                }
+                Err(AppendError::Conflict) => {
+                    tracing::info!(order_id, "lost a race to another command; deciding again");
+                }
+                Err(AppendError::KeyClaimed) => return Err(OrdersError::Conflict),
+                Err(AppendError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(OrdersError::Conflict)
+    }
+
+    /// Cancels the caller's order (or any, for an admin).
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        order_id: &str,
+        causation_id: &str,
+    ) -> Result<Order, OrdersError> {
+        self.owned_history(caller, order_id, None).await?;
+        let reason = if caller.is_admin() {
+            "cancelled by an admin"
+        } else {
+            "cancelled by the customer"
+        };
+        self.execute(
+            order_id,
+            &OrderCommand::Cancel {
+                reason: reason.to_owned(),
+            },
+            causation_id,
+        )
+        .await
+    }
+
+    /// The read model's view of an order the caller may see.
+    pub async fn view(&self, caller: &Caller, order_id: &str) -> Result<OrderView, OrdersError> {
+        match self.views.get(order_id).await? {
+            Some(view) if caller.is_admin() || view.customer_id == caller.user_id => Ok(view),
+            _ => Err(OrdersError::NotFound),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        limit: u32,
+        after: Option<HashMap<String, String>>,
+    ) -> Result<(Vec<OrderView>, Option<HashMap<String, String>>), OrdersError> {
+        Ok(self.views.list(&caller.user_id, limit, after).await?)
+    }
+
+    /// The order's events (the first `up_to` of them when given), if the caller may see it.
+    pub async fn owned_history(
+        &self,
+        caller: &Caller,
+        order_id: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<StoredEvent>, OrdersError> {
+        let events = self.store.load(order_id, up_to).await?;
+        match events.first() {
+            Some(first) if caller.is_admin() || first.customer_id == caller.user_id => Ok(events),
+            _ => Err(OrdersError::NotFound),
+        }
+    }
+
+    /// The order as it was after its first `n` events.
+    pub async fn as_of(
+        &self,
+        caller: &Caller,
+        order_id: &str,
+        n: u64,
+    ) -> Result<Order, OrdersError> {
+        if n == 0 {
+            return Err(OrdersError::Invalid(vec![(
+                "as_of".to_owned(),
+                "must be 1 or more".to_owned(),
+            )]));
+        }
+        let events = self.owned_history(caller, order_id, Some(n)).await?;
+        let recorded = events
+            .iter()
+            .map(StoredEvent::recorded)
+            .collect::<Result<Vec<_>, _>>()?;
+        fold(order_id, &recorded).ok_or(OrdersError::NotFound)
+    }
+}
+
+/// The store items of `events`, numbered after `version`.
+fn stored_events(
+    order_id: &str,
+    customer_id: &str,
+    version: u64,
+    events: &[crate::domain::OrderEvent],
+    causation_id: &str,
+) -> Vec<StoredEvent> {
+    let now = OffsetDateTime::now_utc();
+    events
+        .iter()
+        .zip(version + 1..)
+        .map(|(event, sequence)| {
+            let json = serde_json::to_value(event).expect("events serialise");
+            StoredEvent {
+                order_id: order_id.to_owned(),
+                sequence,
+                event_type: event.type_name().to_owned(),
+                data: json["data"].to_string(),
+                occurred_at: now,
+                customer_id: customer_id.to_owned(),
+                correlation_id: order_id.to_owned(),
+                causation_id: causation_id.to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn address_problems(address: &Address) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (field, value, max) in [
+        ("name", &address.name, 100),
+        ("line1", &address.line1, 200),
+        ("postal_code", &address.postal_code, 20),
+        ("city", &address.city, 100),
+    ] {
+        let length = value.trim().chars().count();
+        if length == 0 || length > max {
+            problems.push((
+                format!("shipping_address.{field}"),
+                format!("must be 1 to {max} characters"),
+            ));
+        }
+    }
+    if address
+        .line2
+        .as_ref()
+        .is_some_and(|l| l.chars().count() > 200)
+    {
+        problems.push((
+            "shipping_address.line2".to_owned(),
+            "must be at most 200 characters".to_owned(),
+        ));
+    }
+    if !(address.country.len() == 2 && address.country.bytes().all(|b| b.is_ascii_uppercase())) {
+        problems.push((
+            "shipping_address.country".to_owned(),
+            "must be an ISO 3166-1 alpha-2 code like DE".to_owned(),
+        ));
+    }
+    problems
+}

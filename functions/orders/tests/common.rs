@@ -1,0 +1,115 @@
+//! Shared setup of the orders integration tests: the template on moto, orders' adapters over
+//! it, and products in orders' copy of the catalog.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use aws_config::SdkConfig;
+use devstack::template::Resolver;
+use orders::{
+    adapters::{EventStore, ProductCopies, ReadModel},
+    domain::{Address, LineRequest, Product},
+    entrypoints::projector::Projector,
+    service::{Orders, PlaceOrder},
+};
+use shop_testkit::{Moto, stack};
+
+pub struct Setup {
+    pub orders: Orders,
+    pub projector: Projector,
+    pub resolver: Resolver,
+    pub config: SdkConfig,
+}
+
+pub async fn setup() -> Setup {
+    let config = Moto::shared().sdk_config().await;
+    let resolver = stack::provision(&config, &[]).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let name = |logical_id: &str| stack::name(&resolver, logical_id);
+    let store = EventStore::new(
+        dynamodb.clone(),
+        name("OrderEventsTable"),
+        name("OrderIdempotencyTable"),
+    );
+    let views = ReadModel::new(
+        dynamodb.clone(),
+        name("OrderViewsTable"),
+        name("CustomerTotalsTable"),
+    );
+    let products = ProductCopies::new(dynamodb, name("OrderProductsTable"));
+    for (id, price_cents, active) in [
+        ("p-kettle", 2999, true),
+        ("p-mug", 899, true),
+        ("p-old", 100, false),
+    ] {
+        let product = Product {
+            id: id.to_owned(),
+            sku: id.trim_start_matches("p-").to_uppercase(),
+            name: id.to_owned(),
+            price_cents,
+            currency: "EUR".to_owned(),
+            active,
+        };
+        products.apply(&product, 1).await.unwrap();
+    }
+    Setup {
+        projector: Projector {
+            store: store.clone(),
+            views: views.clone(),
+        },
+        orders: Orders {
+            store,
+            views,
+            products,
+        },
+        resolver,
+        config,
+    }
+}
+
+pub fn address() -> Address {
+    Address {
+        name: "Ada Lovelace".into(),
+        line1: "1 Analytical Way".into(),
+        line2: None,
+        postal_code: "10115".into(),
+        city: "Berlin".into(),
+        country: "DE".into(),
+    }
+}
+
+/// Two kettles and a mug: 2 × 2999 + 899 = 6897 cents.
+pub fn kettles_and_a_mug() -> PlaceOrder {
+    PlaceOrder {
+        lines: vec![
+            LineRequest {
+                product_id: "p-kettle".into(),
+                quantity: 2,
+            },
+            LineRequest {
+                product_id: "p-mug".into(),
+                quantity: 1,
+            },
+        ],
+        shipping_address: address(),
+        card_token: "tok_visa".into(),
+        idempotency: None,
+    }
+}
+
+impl Setup {
+    /// Places an order for `customer` and returns its id.
+    pub async fn place(&self, customer: &str) -> String {
+        self.orders
+            .place(customer, kettles_and_a_mug(), "test")
+            .await
+            .unwrap()
+            .order_id
+    }
+
+    /// Projects every stored event of `order_id`, in order, as the stream would.
+    pub async fn project(&self, order_id: &str) {
+        for event in self.orders.store.load(order_id, None).await.unwrap() {
+            self.projector.project(&event).await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The orders API through its router, over DynamoDB on moto, with requests shaped as API
+//! Gateway delivers them. The read model is fed by projecting the stored events, as the
+//! stream would.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use orders::{domain::OrderCommand, entrypoints::http};
+use serde_json::{Value, json};
+use shop_testkit::api::{ApiRequest, ApiResponse, As, send};
+
+fn body() -> Value {
+    json!({
+        "items": [{"product_id": "p-kettle", "quantity": 2}, {"product_id": "p-mug", "quantity": 1}],
+        "payment": {"card_token": "tok_visa"},
+        "shipping_address": {"name": "Ada", "line1": "1 Main St", "postal_code": "10115", "city": "Berlin", "country": "DE"}
+    })
+}
+
+async fn place(app: &axum::Router, customer: &str, body: &Value, key: Option<&str>) -> ApiResponse {
+    let mut request = ApiRequest::post("/orders")
+        .caller(As::customer(customer))
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    send(app, &request).await
+}
+
+async fn get(app: &axum::Router, customer: &str, path: &str) -> ApiResponse {
+    send(app, &ApiRequest::get(path).caller(As::customer(customer))).await
+}
+
+#[tokio::test]
+async fn a_placed_order_is_pending_with_its_total_once_projected() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let placed = place(&app, "c-1", &body(), None).await;
+    assert_eq!(placed.status, 202, "{:#}", placed.body);
+    assert_eq!(placed.body["status"], "PENDING");
+    let id = placed.body["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(placed.headers["location"], format!("/orders/{id}"));
+
+    setup.project(&id).await;
+    let order = get(&app, "c-1", &format!("/orders/{id}")).await;
+    assert_eq!(order.status, 200);
+    assert_eq!(order.body["status"], "PENDING");
+    assert_eq!(order.body["total_cents"], 6897);
+    assert_eq!(order.body["items"][0]["sku"], "KETTLE");
+    assert!(order.body.get("card_token").is_none());
+
+    let list = get(&app, "c-1", "/orders").await;
+    assert_eq!(list.body["items"][0]["order_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn lines_address_and_payment_are_validated_field_by_field() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let mut bad = body();
+    bad["items"] =
+        json!([{"product_id": "p-old", "quantity": 1}, {"product_id": "nope", "quantity": 0}]);
+    bad["shipping_address"]["country"] = json!("Germany");
+    bad["payment"]["card_token"] = json!("");
+    let response = place(&app, "c-1", &bad, None).await;
+    assert_eq!(response.status, 400, "{:#}", response.body);
+    let fields: Vec<&str> = response.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "shipping_address.country",
+            "payment.card_token",
+            "items[0].product_id",
+            "items[1].quantity",
+            "items[1].product_id"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_same_order_and_refuses_another_body() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let first = place(&app, "c-1", &body(), Some("key-1")).await;
+    let again = place(&app, "c-1", &body(), Some("key-1")).await;
+    assert_eq!((first.status, again.status), (202, 202));
+    assert_eq!(first.body["order_id"], again.body["order_id"]);
+
+    let mut other = body();
+    other["items"][0]["quantity"] = json!(3);
+    let reused = place(&app, "c-1", &other, Some("key-1")).await;
+    assert_eq!(reused.status, 422);
+    // Keys are the customer's own: another customer's same key is a new order.
+    let theirs = place(&app, "c-2", &body(), Some("key-1")).await;
+    assert_ne!(theirs.body["order_id"], first.body["order_id"]);
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_place_one_order() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let body = body();
+    let attempts = (0..5).map(|_| place(&app, "c-1", &body, Some("same-click")));
+    let responses = futures::future::join_all(attempts).await;
+    let ids: std::collections::HashSet<String> = responses
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 202, "{:#}", r.body);
+            r.body["order_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+}
+
+#[tokio::test]
+async fn another_customers_order_is_not_found_anywhere() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let id = place(&app, "c-1", &body(), None).await.body["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    setup.project(&id).await;
+    for path in [
+        format!("/orders/{id}"),
+        format!("/orders/{id}/events"),
+        format!("/orders/{id}?as_of=1"),
+    ] {
+        assert_eq!(get(&app, "c-2", &path).await.status, 404, "{path}");
+    }
+    let cancel = send(
+        &app,
+        &ApiRequest::post(&format!("/orders/{id}/cancel")).caller(As::customer("c-2")),
+    )
+    .await;
+    assert_eq!(cancel.status, 404);
+    let admin = send(
+        &app,
+        &ApiRequest::get(&format!("/orders/{id}")).caller(As::admin()),
+    )
+    .await;
+    assert_eq!(admin.status, 200, "admins see every order");
+}
+
+#[tokio::test]
+async fn the_trail_and_as_of_replay_the_events() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let id = place(&app, "c-1", &body(), None).await.body["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    setup
+        .orders
+        .execute(&id, &OrderCommand::Confirm, "saga")
+        .await
+        .unwrap();
+    setup
+        .orders
+        .execute(
+            &id,
+            &OrderCommand::Ship {
+                shipment_id: "s-9".into(),
+            },
+            "shipping",
+        )
+        .await
+        .unwrap();
+
+    let trail = get(&app, "c-1", &format!("/orders/{id}/events")).await;
+    let entries = trail.body.as_array().unwrap();
+    let summary: Vec<(u64, &str)> = entries
+        .iter()
+        .map(|e| (e["sequence"].as_u64().unwrap(), e["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "OrderPlaced"),
+            (2, "OrderConfirmed"),
+            (3, "OrderShipped")
+        ]
+    );
+    assert!(entries.iter().all(|e| e["correlation_id"] == id.as_str()));
+    assert!(entries[0]["data"].get("card_token").is_none());
+
+    for (n, status) in [(1, "PENDING"), (2, "CONFIRMED"), (3, "SHIPPED")] {
+        let at = get(&app, "c-1", &format!("/orders/{id}?as_of={n}")).await;
+        assert_eq!(
+            (
+                at.body["status"].as_str().unwrap(),
+                at.body["version"].as_u64().unwrap()
+            ),
+            (status, n)
+        );
+    }
+    assert_eq!(
+        get(&app, "c-1", &format!("/orders/{id}?as_of=0"))
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn only_a_confirmed_unshipped_order_can_be_cancelled() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let cancel = |id: String| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                &ApiRequest::post(&format!("/orders/{id}/cancel")).caller(As::customer("c-1")),
+            )
+            .await
+        }
+    };
+    let pending = place(&app, "c-1", &body(), None).await.body["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(cancel(pending.clone()).await.status, 409);
+
+    setup
+        .orders
+        .execute(&pending, &OrderCommand::Confirm, "saga")
+        .await
+        .unwrap();
+    let cancelled = cancel(pending.clone()).await;
+    assert_eq!(cancelled.status, 202, "{:#}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "CANCELLED");
+
+    let shipped = place(&app, "c-1", &body(), None).await.body["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    setup
+        .orders
+        .execute(&shipped, &OrderCommand::Confirm, "saga")
+        .await
+        .unwrap();
+    setup
+        .orders
+        .execute(
+            &shipped,
+            &OrderCommand::Ship {
+                shipment_id: "s".into(),
+            },
+            "ship",
+        )
+        .await
+        .unwrap();
+    let refused = cancel(shipped).await;
+    assert_eq!(refused.status, 409);
+    assert!(refused.body["detail"].as_str().unwrap().contains("SHIPPED"));
+}
+
+#[test]
+fn the_openapi_document_is_up_to_date() {
+    let generated = http::openapi().to_pretty_json().unwrap() + "\n";
+    let path = shop_testkit::workspace_root().join("docs/api/orders.openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap_or_default() == generated,
+        "{} is stale: run `make openapi`",
+        path.display()
+    );
+}
