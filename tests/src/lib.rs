@@ -32,6 +32,8 @@ pub struct System {
     pub user_pool_client_id: String,
     pub admin_token: String,
     pub customer_token: String,
+    /// Deployed functions are named `<stack_name>-<LogicalId>`.
+    pub stack_name: String,
     /// Where function logs are written (devstack only).
     pub log_dir: Option<PathBuf>,
 }
@@ -67,6 +69,7 @@ fn external(api_url: String) -> System {
         user_pool_client_id: text(&state["user_pool_client_id"]),
         admin_token: text(&state["admin"]["access_token"]),
         customer_token: text(&state["customer"]["access_token"]),
+        stack_name: std::env::var("SHOP_STACK_NAME").unwrap_or_else(|_| "shop-local".to_owned()),
         log_dir: None,
     }
 }
@@ -100,6 +103,7 @@ fn start_devstack() -> System {
                 LOGIN_WINDOW_SECONDS.to_string(),
             );
             let log_dir = options.log_dir.clone();
+            let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {
                 Ok(stack) => stack,
                 Err(error) => {
@@ -124,6 +128,7 @@ fn start_devstack() -> System {
                 user_pool_client_id: endpoints.user_pool_client_id.clone().unwrap_or_default(),
                 admin_token: seeded.admin.access_token,
                 customer_token: seeded.customer.access_token,
+                stack_name,
                 log_dir: Some(log_dir),
             }));
             std::future::pending::<()>().await;
@@ -188,6 +193,25 @@ impl System {
             );
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
+    }
+
+    /// Invokes a function of the template through the Lambda Invoke API, as Step Functions or
+    /// `aws lambda invoke` would; returns the payload, or the error document as `Err`.
+    pub async fn invoke(&self, logical_id: &str, payload: &Value) -> Result<Value, Value> {
+        let url = format!(
+            "{}/2015-03-31/functions/{}-{logical_id}/invocations",
+            self.aws_endpoint, self.stack_name
+        );
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(payload)
+            .send()
+            .await
+            .expect("the Invoke API answers");
+        assert_eq!(response.status(), 200, "invoking {logical_id}");
+        let failed = response.headers().contains_key("x-amz-function-error");
+        let body: Value = response.json().await.expect("a JSON payload");
+        if failed { Err(body) } else { Ok(body) }
     }
 
     /// The issuer the gateway trusts.

@@ -19,24 +19,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: config::event_store(&dynamodb)?,
         views: config::read_model(&dynamodb)?,
     };
-    match mode.as_deref() {
-        Some(mode) => {
-            let report = run(&rebuild, mode, |line| eprintln!("orders-rebuild: {line}")).await?;
-            println!("{report:#}");
-            Ok(())
-        }
-        None => {
-            let rebuild = &rebuild;
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-                let mode = event.payload["mode"]
-                    .as_str()
-                    .unwrap_or("verify")
-                    .to_owned();
-                run(rebuild, &mode, |line| tracing::info!(progress = line)).await
-            }))
-            .await
-        }
+    if let Some(mode) = mode.as_deref() {
+        let report = run(&rebuild, mode, |line| eprintln!("orders-rebuild: {line}")).await?;
+        println!("{report:#}");
+        return Ok(());
     }
+    rebuild.views.connect().await?;
+    let rebuild = &rebuild;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let mode = event.payload["mode"]
+            .as_str()
+            .unwrap_or("verify")
+            .to_owned();
+        run(rebuild, &mode, |line| tracing::info!(progress = line)).await
+    }))
+    .await
 }
 
 async fn run(

@@ -1,7 +1,10 @@
 //! Turning the lines a customer asked for into priced order lines, from orders' own copy of
 //! the catalog (kept current by the catalog's events).
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    hash::BuildHasher,
+};
 
 use super::OrderLine;
 
@@ -32,9 +35,9 @@ pub struct Product {
 pub struct PlacementError(pub Vec<(String, String)>);
 
 /// The priced lines and their currency, or every problem found.
-pub fn price_lines(
+pub fn price_lines<S: BuildHasher>(
     requests: &[LineRequest],
-    products: &HashMap<String, Product>,
+    products: &HashMap<String, Product, S>,
 ) -> Result<(Vec<OrderLine>, String), PlacementError> {
     let mut problems = Vec::new();
     if requests.is_empty() || requests.len() > MAX_LINES {
