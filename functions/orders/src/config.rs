@@ -4,7 +4,10 @@
 use aws_sdk_dynamodb::Client;
 use shop_aws::{MissingSetting, required_env};
 
-use crate::adapters::{EventStore, ProductCopies, ReadModel};
+use crate::{
+    adapters::{EventStore, ProductCopies, ReadModel},
+    service::Orders,
+};
 
 /// The event store (`EVENTS_TABLE`, `IDEMPOTENCY_TABLE`).
 pub fn event_store(client: &Client) -> Result<EventStore, MissingSetting> {
@@ -30,4 +33,13 @@ pub fn product_copies(client: &Client) -> Result<ProductCopies, MissingSetting> 
         client.clone(),
         required_env("PRODUCTS_TABLE")?,
     ))
+}
+
+/// The whole service: event store, read model and product copies.
+pub fn orders(client: &Client) -> Result<Orders, MissingSetting> {
+    Ok(Orders {
+        store: event_store(client)?,
+        views: read_model(client)?,
+        products: product_copies(client)?,
+    })
 }

@@ -14,6 +14,13 @@ pub enum SeedError {
     Failed { what: String, message: String },
 }
 
+fn cognito_failed(email: &str, error: impl std::error::Error + 'static) -> SeedError {
+    failed(
+        email,
+        aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(error),
+    )
+}
+
 fn failed(what: &str, error: impl std::fmt::Display) -> SeedError {
     SeedError::Failed {
         what: what.to_owned(),
@@ -152,12 +159,7 @@ async fn create_user(
         .user_attributes(attribute("name", name))
         .send()
         .await
-        .map_err(|e| {
-            failed(
-                email,
-                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(e),
-            )
-        })?;
+        .map_err(|e| cognito_failed(email, e))?;
     cognito
         .admin_set_user_password()
         .user_pool_id(pool)
@@ -166,12 +168,7 @@ async fn create_user(
         .permanent(true)
         .send()
         .await
-        .map_err(|e| {
-            failed(
-                email,
-                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(e),
-            )
-        })?;
+        .map_err(|e| cognito_failed(email, e))?;
     for group in groups {
         cognito
             .admin_add_user_to_group()
@@ -180,12 +177,7 @@ async fn create_user(
             .group_name(*group)
             .send()
             .await
-            .map_err(|e| {
-                failed(
-                    email,
-                    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| cognito_failed(email, e))?;
     }
     let auth = cognito
         .initiate_auth()
@@ -195,12 +187,7 @@ async fn create_user(
         .auth_parameters("PASSWORD", password)
         .send()
         .await
-        .map_err(|e| {
-            failed(
-                email,
-                aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(e),
-            )
-        })?;
+        .map_err(|e| cognito_failed(email, e))?;
     let tokens = auth
         .authentication_result
         .ok_or_else(|| failed(email, "no tokens"))?;

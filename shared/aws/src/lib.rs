@@ -41,3 +41,77 @@ pub fn required_env(name: &'static str) -> Result<String, MissingSetting> {
         .filter(|value| !value.is_empty())
         .ok_or(MissingSetting { name })
 }
+
+/// Whether a conditional write took place: `Ok(true)` when it did, `Ok(false)` when its
+/// condition did not hold (DynamoDB's `ConditionalCheckFailedException`), other failures as
+/// they are. Conditional writes are how the services stay idempotent and race-free, and a
+/// failed condition is an answer, not an error.
+pub fn condition_held<T, E, R>(
+    result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+) -> Result<bool, aws_smithy_runtime_api::client::result::SdkError<E, R>>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::{
+        operation::put_item::PutItemError,
+        types::error::{ConditionalCheckFailedException, ResourceNotFoundException},
+    };
+    use aws_smithy_runtime_api::{
+        client::result::SdkError,
+        http::{Response, StatusCode},
+    };
+    use aws_smithy_types::{body::SdkBody, error::ErrorMetadata};
+
+    use super::condition_held;
+
+    // The SDK's own result type, as adapters get it.
+    #[allow(clippy::result_large_err)]
+    fn failed(error: PutItemError) -> Result<(), SdkError<PutItemError, Response>> {
+        let response = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        Err(SdkError::service_error(error, response))
+    }
+
+    #[test]
+    fn a_write_that_happened_held_its_condition() {
+        assert!(condition_held::<_, PutItemError, Response>(Ok(())).unwrap());
+    }
+
+    #[test]
+    fn a_failed_condition_is_an_answer_not_an_error() {
+        // As the SDK builds it from DynamoDB's answer: the code comes with the metadata.
+        let meta = ErrorMetadata::builder()
+            .code("ConditionalCheckFailedException")
+            .build();
+        let error = PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .message("no")
+                .meta(meta)
+                .build(),
+        );
+        assert!(!condition_held(failed(error)).unwrap());
+    }
+
+    #[test]
+    fn other_failures_stay_errors() {
+        let error = PutItemError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("no table")
+                .build(),
+        );
+        assert!(condition_held(failed(error)).is_err());
+    }
+}

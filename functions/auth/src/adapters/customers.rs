@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::{Client, operation::put_item::PutItemError, types::AttributeValue};
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -72,16 +72,6 @@ impl Customers {
             .condition_expression("attribute_not_exists(user_id)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error.into()),
-        }
+        Ok(shop_aws::condition_held(result)?)
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
-    operation::{put_item::PutItemError, transact_write_items::TransactWriteItemsError},
+    operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Put, TransactWriteItem},
 };
 use serde::{Deserialize, Serialize};
@@ -190,16 +190,10 @@ impl ProductTable {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Err(error) => Err(error.into()),
+        if shop_aws::condition_held(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::VersionConflict)
         }
     }
 

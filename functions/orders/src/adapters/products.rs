@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    operation::put_item::PutItemError,
     types::{AttributeValue, KeysAndAttributes},
 };
 
@@ -60,17 +59,7 @@ impl ProductCopies {
             .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error.into()),
-        }
+        Ok(shop_aws::condition_held(result)?)
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Product>, StoreError> {

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    operation::{put_item::PutItemError, update_item::UpdateItemError},
     types::{AttributeValue, DeleteRequest, WriteRequest},
 };
 use serde::{Deserialize, Serialize};
@@ -133,16 +132,10 @@ impl ReadModel {
             .expression_attribute_values(":version", AttributeValue::N(view.version.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Applied::Written),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(Applied::AlreadyCurrent)
-            }
-            Err(error) => Err(error.into()),
+        if shop_aws::condition_held(result)? {
+            Ok(Applied::Written)
+        } else {
+            Ok(Applied::AlreadyCurrent)
         }
     }
 
@@ -200,17 +193,7 @@ impl ReadModel {
             .expression_attribute_values(":id", AttributeValue::S(view.order_id.clone()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error.into()),
-        }
+        Ok(shop_aws::condition_held(result)?)
     }
 
     pub async fn totals(

@@ -4,7 +4,6 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use orders::{
     config,
     entrypoints::tasks::{self, Task},
-    service::Orders,
 };
 use serde_json::Value;
 
@@ -12,11 +11,7 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shop_observability::logging::init(orders::SERVICE);
     let dynamodb = aws_sdk_dynamodb::Client::new(&shop_aws::load().await);
-    let orders = Orders {
-        store: config::event_store(&dynamodb)?,
-        views: config::read_model(&dynamodb)?,
-        products: config::product_copies(&dynamodb)?,
-    };
+    let orders = config::orders(&dynamodb)?;
     orders.store.connect().await?;
     let orders = &orders;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Task>| async move {
