@@ -88,7 +88,10 @@ impl Projector {
         if self.views.put(&view).await? == Applied::AlreadyCurrent {
             return Ok(Projection::Duplicate);
         }
-        self.views.count_in_totals(&view).await?;
+        if current == 0 {
+            // The order's first view: count it in its customer's totals (once, guarded there).
+            self.views.count_in_totals(&view).await?;
+        }
         tracing::info!(
             order_id = %event.order_id,
             sequence = event.sequence,
