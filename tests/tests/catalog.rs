@@ -111,3 +111,18 @@ async fn an_unknown_route_is_the_gateways_404() {
     assert_eq!(status, 404);
     assert_eq!(body["message"], "Not Found");
 }
+
+#[tokio::test]
+async fn the_gateway_refuses_payloads_over_ten_megabytes() {
+    let response = reqwest::Client::new()
+        .post(system().url("/products"))
+        .bearer_auth(&system().admin_token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 10 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Request Entity Too Large");
+}

@@ -1,5 +1,6 @@
-//! The wiring devstack emulates as AWS does it: a DynamoDB stream into a function, a bus rule
-//! into a function, and a Step Functions task calling a function through the edge.
+//! What devstack emulates as AWS does it: a DynamoDB stream into a function, a bus rule into a
+//! function (with retries and a DLQ), a Step Functions task calling a function through the
+//! edge, and the Lambda runtime's crashes, timeouts and concurrency.
 
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used)]
@@ -82,4 +83,101 @@ async fn a_step_functions_task_invokes_a_function_through_the_edge() {
     let output: Value = serde_json::from_str(&output).unwrap();
     assert_eq!(output["recorded"], id.as_str());
     assert_eq!(output["input"]["hello"], "world");
+}
+
+#[tokio::test]
+async fn a_crashed_function_process_fails_its_invocation_and_is_replaced() {
+    let system = system();
+    let error = system
+        .invoke("RecorderFunction", &json!({"crash": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(error["errorType"], "Runtime.ExitError");
+    let recorded = system
+        .invoke("RecorderFunction", &json!({"id": "after-crash"}))
+        .await
+        .unwrap();
+    assert_eq!(recorded["recorded"], "after-crash");
+}
+
+#[tokio::test]
+async fn an_invocation_past_the_timeout_fails_and_the_process_is_replaced() {
+    let system = system();
+    // The fixture's Timeout is 2 s.
+    let error = system
+        .invoke("RecorderFunction", &json!({"sleep_ms": 3000}))
+        .await
+        .unwrap_err();
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    let recorded = system
+        .invoke("RecorderFunction", &json!({"id": "after-timeout"}))
+        .await
+        .unwrap();
+    assert_eq!(recorded["recorded"], "after-timeout");
+}
+
+#[tokio::test]
+async fn concurrent_invocations_share_at_most_the_concurrency_limit_of_processes() {
+    let system = system();
+    let payloads: Vec<Value> = (0..8)
+        .map(|n| json!({"id": format!("burst-{n}"), "sleep_ms": 400}))
+        .collect();
+    let calls = payloads
+        .iter()
+        .map(|payload| system.invoke("RecorderFunction", payload));
+    let answers = futures::future::join_all(calls).await;
+    let pids: std::collections::HashSet<u64> = answers
+        .iter()
+        .map(|a| a.as_ref().unwrap()["pid"].as_u64().unwrap())
+        .collect();
+    // devstack's default concurrency is 4: eight slow calls need more than one process and
+    // never get more than four.
+    assert!((2..=4).contains(&pids.len()), "{} processes", pids.len());
+}
+
+#[tokio::test]
+async fn a_rule_target_that_keeps_failing_lands_in_its_dead_letter_queue() {
+    let system = system();
+    let sqs = aws_sdk_sqs::Client::new(&system.sdk_config().await);
+    let dlq = sqs
+        .get_queue_url()
+        .queue_name(format!("{}-RecorderDLQ", system.stack_name))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let sku = format!("FAIL-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+    let response = reqwest::Client::new()
+        .post(system.url("/products"))
+        .bearer_auth(&system.admin_token)
+        .json(&json!({"sku": sku, "name": "fail-the-recorder", "price_cents": 100, "currency": "EUR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    // The recorder refuses the event; after the rule's 3 attempts it is in the DLQ, intact.
+    let started = Instant::now();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .wait_time_seconds(1)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let found = received.messages().iter().any(|m| {
+            serde_json::from_str::<Value>(m.body().unwrap_or_default())
+                .is_ok_and(|event| event["detail"]["data"]["sku"] == sku.as_str())
+        });
+        if found {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the failed event never reached the DLQ"
+        );
+    }
 }

@@ -1,5 +1,8 @@
 //! A Lambda function for the system tests: stores every event it receives in its table and
-//! answers with what it stored, so a test can see what reached it and how.
+//! answers with what it stored and its process id, so a test can see what reached it and on
+//! which instance. On request it misbehaves, to exercise the local Lambda runtime:
+//! `{"crash": true}` exits the process, `{"sleep_ms": N}` takes N ms, and a bus event for a
+//! product named `fail-the-recorder` fails (to exercise retries and the DLQ).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -11,17 +14,27 @@ async fn main() -> Result<(), Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&shop_aws::load().await);
     let (dynamodb, table) = (&dynamodb, table.as_str());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let id = event.payload["id"]
+        let payload = event.payload;
+        if payload["crash"] == true {
+            std::process::exit(3);
+        }
+        if let Some(ms) = payload["sleep_ms"].as_u64() {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        if payload["detail"]["data"]["name"] == "fail-the-recorder" {
+            return Err(Error::from("asked to fail"));
+        }
+        let id = payload["id"]
             .as_str()
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         dynamodb
             .put_item()
             .table_name(table)
             .item("id", AttributeValue::S(id.clone()))
-            .item("event", AttributeValue::S(event.payload.to_string()))
+            .item("event", AttributeValue::S(payload.to_string()))
             .send()
             .await?;
-        Ok::<_, Error>(json!({ "recorded": id, "input": event.payload }))
+        Ok::<_, Error>(json!({ "recorded": id, "input": payload, "pid": std::process::id() }))
     }))
     .await
 }
