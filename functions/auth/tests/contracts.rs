@@ -50,3 +50,38 @@ fn the_openapi_document_is_up_to_date() {
         path.display()
     );
 }
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(
+        shop_testkit::workspace_root()
+            .join("events/samples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_customers_stream_sample_maps_to_a_valid_customer_registered() {
+    use shop_events::StreamMapper;
+    let event: aws_lambda_events::dynamodb::Event =
+        serde_json::from_str(&sample("auth-customers-stream.json")).unwrap();
+    let envelope = auth::entrypoints::stream::CustomerEvents
+        .map(&event.records[0])
+        .unwrap()
+        .unwrap();
+    let detail = serde_json::to_value(envelope).unwrap();
+    assert_eq!(detail["type"], "CustomerRegistered");
+    shop_testkit::schemas::assert_valid(&detail);
+}
+
+#[test]
+fn every_http_sample_is_an_api_gateway_request_lambda_http_accepts() {
+    for name in [
+        "auth-http.signup.json",
+        "auth-http.login.json",
+        "auth-http.me.json",
+    ] {
+        let request = lambda_http::request::from_str(&sample(name)).unwrap();
+        assert!(request.uri().path().starts_with("/auth/"), "{name}");
+    }
+}
