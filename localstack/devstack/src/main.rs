@@ -234,13 +234,14 @@ fn print_banner(
             );
         }
         println!(
-            "  Products    {}",
+            "  Products    {} ({} in stock each)",
             seeded
                 .products
                 .iter()
                 .map(|(sku, _)| sku.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            seed::STOCK_PER_PRODUCT
         );
         println!();
         println!("  Try it");

@@ -1,5 +1,5 @@
-//! Demo data: an admin and a customer who can sign in, and a few products created through
-//! the API (so seeding exercises the gateway, the authorizer and the catalog function).
+//! Demo data: an admin and a customer who can sign in, and a few products with stock, created
+//! through the API (so seeding exercises the gateway, the authorizer and the catalog function).
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
 use serde_json::{Value, json};
@@ -51,6 +51,9 @@ pub const ADMIN_EMAIL: &str = "admin@shop.local";
 pub const ADMIN_PASSWORD: &str = "LocalAdmin-2026";
 pub const CUSTOMER_EMAIL: &str = "customer@shop.local";
 pub const CUSTOMER_PASSWORD: &str = "LocalCustomer-2026";
+
+/// Units of each seeded product in stock.
+pub const STOCK_PER_PRODUCT: i64 = 25;
 
 const PRODUCTS: &[(&str, &str, &str, i64)] = &[
     (
@@ -125,6 +128,19 @@ pub async fn seed(
             (*sku).to_owned(),
             body["id"].as_str().unwrap_or_default().to_owned(),
         ));
+        let stocked = http
+            .put(format!("{}/inventory/{sku}", endpoints.api_url))
+            .bearer_auth(&admin.access_token)
+            .json(&json!({"on_hand": STOCK_PER_PRODUCT}))
+            .send()
+            .await
+            .map_err(|e| failed(sku, e))?;
+        if !stocked.status().is_success() {
+            return Err(failed(
+                sku,
+                format!("PUT /inventory/{sku} answered {}", stocked.status()),
+            ));
+        }
     }
     Ok(Seeded {
         admin,

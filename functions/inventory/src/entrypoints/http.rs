@@ -1,0 +1,130 @@
+//! The inventory HTTP API (run by `inventory-http`): public stock reads, admin stock writes.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+};
+use serde::{Deserialize, Serialize};
+use shop_http::{Admin, BearerAuth, FieldError, Health, JsonBody, Problem};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    adapters::{Stock, StockError},
+    domain::{Invalid, Level, check_on_hand, check_sku},
+};
+
+pub fn router(stock: Stock) -> Router {
+    let (routes, _) = api().split_for_parts();
+    shop_http::service_router(routes.with_state(stock), crate::SERVICE)
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+fn api() -> OpenApiRouter<Stock> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(get_stock, set_stock))
+        .routes(routes!(health))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Shop inventory API", description = "Stock per SKU: public reads, admin writes."),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "inventory", description = "Stock levels"))
+)]
+struct ApiDoc;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    pub sku: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}
+
+impl StockView {
+    fn of(sku: String, level: Level) -> Self {
+        Self {
+            sku,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            available: level.available(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStock {
+    /// Units on hand, 0 to 1,000,000; not below what is reserved.
+    pub on_hand: i64,
+}
+
+/// A SKU's stock (zero for a SKU never stocked).
+#[utoipa::path(
+    get, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
+    responses(
+        (status = 200, description = "The stock", body = StockView),
+        (status = 400, description = "Not a SKU", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_stock(
+    State(stock): State<Stock>,
+    Path(sku): Path<String>,
+) -> Result<Json<StockView>, Problem> {
+    check_sku(&sku).map_err(invalid)?;
+    let level = stock.level(&sku).await?.unwrap_or(Level {
+        on_hand: 0,
+        reserved: 0,
+    });
+    Ok(Json(StockView::of(sku, level)))
+}
+
+/// Sets a SKU's units on hand (admin only).
+#[utoipa::path(
+    put, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
+    request_body = SetStock, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new stock", body = StockView),
+        (status = 400, description = "Invalid SKU or quantity", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Below the reserved units", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn set_stock(
+    State(stock): State<Stock>,
+    _admin: Admin,
+    Path(sku): Path<String>,
+    JsonBody(body): JsonBody<SetStock>,
+) -> Result<Json<StockView>, Problem> {
+    check_sku(&sku).map_err(invalid)?;
+    check_on_hand(body.on_hand).map_err(invalid)?;
+    let level = stock.set_on_hand(&sku, body.on_hand).await?;
+    Ok(Json(StockView::of(sku, level)))
+}
+
+/// Liveness of the inventory function.
+#[utoipa::path(get, path = "/inventory/health", tag = "inventory", responses((status = 200, description = "Up", body = Health)))]
+async fn health() -> Json<Health> {
+    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+}
+
+fn invalid(error: Invalid) -> Problem {
+    Problem::validation(vec![FieldError::new(error.field, error.message)])
+}
+
+impl From<StockError> for Problem {
+    fn from(error: StockError) -> Self {
+        match error {
+            StockError::BelowReserved { .. }
+            | StockError::OutOfStock(_)
+            | StockError::AlreadyReleased => Problem::conflict(error.to_string()),
+            StockError::Dynamo(_) | StockError::Corrupt(_) => Problem::internal(&error),
+        }
+    }
+}
