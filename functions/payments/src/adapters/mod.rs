@@ -1,0 +1,7 @@
+//! The payments table and the simulated card provider.
+
+pub mod simulated_provider;
+pub mod table;
+
+pub use simulated_provider::SimulatedProvider;
+pub use table::{PaymentsTable, TableError};
