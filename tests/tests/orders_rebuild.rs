@@ -5,7 +5,7 @@
 
 mod orders_common;
 
-use orders_common::{get, order_body, order_when, place, product};
+use orders_common::{get, order_body, order_when, place, stocked_product};
 use serde_json::json;
 use system_tests::system;
 
@@ -13,7 +13,7 @@ use system_tests::system;
 async fn a_rebuild_reproduces_the_read_model_exactly() {
     let system = system();
     let token = &system.customer_token;
-    let item = product(2100).await;
+    let (item, _) = stocked_product(2100, 100).await;
     let mut ids = Vec::new();
     for quantity in 1..=3 {
         ids.push(
@@ -25,17 +25,10 @@ async fn a_rebuild_reproduces_the_read_model_exactly() {
                 .to_owned(),
         );
     }
-    system
-        .invoke(
-            "OrdersTasksFunction",
-            &json!({"task": "ConfirmOrder", "order_id": ids[0]}),
-        )
-        .await
-        .unwrap();
-    order_when(&ids[0], token, |o| o["status"] == "CONFIRMED").await;
+    // Let the saga settle every order, so the views hold still.
     let mut before = Vec::new();
     for id in &ids {
-        before.push(order_when(id, token, |_| true).await);
+        before.push(order_when(id, token, |o| o["status"] == "CONFIRMED").await);
     }
 
     let rebuilt = system

@@ -42,6 +42,26 @@ pub async fn get(path: &str, token: &str) -> Reply {
 
 /// A new product (created by the admin through the catalog); returns its id.
 pub async fn product(price_cents: i64) -> String {
+    product_with_sku(price_cents).await.0
+}
+
+/// A new product with `on_hand` units in stock; returns its id and SKU.
+pub async fn stocked_product(price_cents: i64, on_hand: i64) -> (String, String) {
+    let (id, sku) = product_with_sku(price_cents).await;
+    let stocked = call(
+        reqwest::Method::PUT,
+        &format!("/inventory/{sku}"),
+        &system().admin_token,
+        Some(&json!({"on_hand": on_hand})),
+        None,
+    )
+    .await;
+    assert_eq!(stocked.status, 200, "{}", stocked.body);
+    (id, sku)
+}
+
+/// A new product; returns its id and SKU.
+pub async fn product_with_sku(price_cents: i64) -> (String, String) {
     let sku = format!("SYS-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]).to_uppercase();
     let created = call(
         reqwest::Method::POST,
@@ -52,13 +72,17 @@ pub async fn product(price_cents: i64) -> String {
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    created.body["id"].as_str().unwrap().to_owned()
+    (created.body["id"].as_str().unwrap().to_owned(), sku)
 }
 
 pub fn order_body(lines: &[(&str, u32)]) -> Value {
+    paid_with(lines, "tok_visa")
+}
+
+pub fn paid_with(lines: &[(&str, u32)], card_token: &str) -> Value {
     json!({
         "items": lines.iter().map(|(id, quantity)| json!({"product_id": id, "quantity": quantity})).collect::<Vec<_>>(),
-        "payment": {"card_token": "tok_visa"},
+        "payment": {"card_token": card_token},
         "shipping_address": {"name": "Carl", "line1": "1 Main St", "postal_code": "10115", "city": "Berlin", "country": "DE"}
     })
 }

@@ -4,5 +4,6 @@ pub mod catalog_sync;
 pub mod http;
 pub mod projector;
 pub mod rebuild;
+pub mod saga;
 pub mod stream;
 pub mod tasks;

@@ -1,0 +1,26 @@
+//! Starts one place-order saga per order, from OrderPlaced on the bus.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use orders::entrypoints::saga::SagaStarter;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shop_observability::logging::init(orders::SERVICE);
+    let state_machine_arn = shop_aws::required_env("STATE_MACHINE_ARN")?;
+    let client = aws_sdk_sfn::Client::new(&shop_aws::load().await);
+    client
+        .describe_state_machine()
+        .state_machine_arn(&state_machine_arn)
+        .send()
+        .await?;
+    let starter = &SagaStarter {
+        client,
+        state_machine_arn,
+    };
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        starter.handle(&event.payload).await?;
+        Ok::<_, lambda_runtime::Error>(())
+    }))
+    .await
+}
