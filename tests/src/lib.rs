@@ -102,6 +102,9 @@ fn start_devstack() -> System {
                 "LoginWindowSeconds".to_owned(),
                 LOGIN_WINDOW_SECONDS.to_string(),
             );
+            options
+                .parameters
+                .insert("EnableTestHooks".to_owned(), "true".to_owned());
             let log_dir = options.log_dir.clone();
             let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {

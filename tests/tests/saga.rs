@@ -8,6 +8,7 @@ mod orders_common;
 
 use orders_common::{get, order_when, paid_with, place, stocked_product};
 use serde_json::Value;
+use serde_json::json;
 use system_tests::system;
 
 /// Places an order of `quantity` units paid with `card_token` and waits for the saga's end.
@@ -112,5 +113,114 @@ async fn a_flaky_provider_is_retried_and_the_order_confirmed() {
             .await
             .as_deref(),
         Some("AUTHORIZED")
+    );
+}
+
+#[tokio::test]
+async fn a_crash_while_confirming_still_ends_the_saga_with_everything_given_back() {
+    let system = system();
+    let token = &system.customer_token;
+    let (product, sku) = stocked_product(1999, 5).await;
+    let mut body = paid_with(&[(&product, 2)], "tok_visa");
+    // The test hook: confirming this order kills the orders task's process, every time.
+    body["shipping_address"]["name"] = json!("crash-on-confirm");
+    let id = place(token, &body, None).await.body["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order = order_when(&id, token, |order| order["status"] != "PENDING").await;
+    assert_eq!(
+        (order["status"].as_str(), order["reason"].as_str()),
+        (Some("REJECTED"), Some("Runtime.ExitError"))
+    );
+    assert_eq!(available(&sku).await, 5, "stock released");
+    assert_eq!(payment_status(&id).await.as_deref(), Some("VOIDED"));
+}
+
+#[tokio::test]
+async fn the_same_order_placed_event_twice_runs_one_saga() {
+    let system = system();
+    let (product, sku) = stocked_product(1999, 5).await;
+    let order = settle(&product, 1, "tok_visa").await;
+    let id = order["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"], "CONFIRMED");
+
+    // Deliver the very same OrderPlaced again, as an at-least-once bus may.
+    let original = system
+        .wait_for_recorded_event(|event| {
+            event["detail-type"] == "OrderPlaced"
+                && event["detail"]["data"]["order_id"] == id.as_str()
+        })
+        .await;
+    let config = system.sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let buses = events.list_event_buses().send().await.unwrap();
+    let bus = buses
+        .event_buses()
+        .iter()
+        .filter_map(|b| b.name())
+        .find(|name| name.starts_with("shop-"))
+        .unwrap()
+        .to_owned();
+    events
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(&bus)
+                .source("shop.orders")
+                .detail_type("OrderPlaced")
+                .detail(original["detail"].to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    let sfn = aws_sdk_sfn::Client::new(&config);
+    let machines = sfn.list_state_machines().send().await.unwrap();
+    let machine = machines
+        .state_machines()
+        .iter()
+        .find(|m| m.name().ends_with("-PlaceOrderStateMachine"))
+        .unwrap();
+    let executions = sfn
+        .list_executions()
+        .state_machine_arn(machine.state_machine_arn())
+        .send()
+        .await
+        .unwrap();
+    let runs = executions
+        .executions()
+        .iter()
+        .filter(|e| e.name() == id)
+        .count();
+    assert_eq!(runs, 1, "one execution per order");
+    assert_eq!(available(&sku).await, 4, "one reservation");
+    let payment = get(&format!("/payments/{id}"), &system.admin_token).await;
+    assert_eq!(payment.body["attempts"], 1, "one authorization");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_orders_for_the_last_five_units_confirm_exactly_five() {
+    let token = &system().customer_token;
+    let (product, sku) = stocked_product(999, 5).await;
+    let body = paid_with(&[(&product, 1)], "tok_visa");
+    let placed = futures::future::join_all((0..20).map(|_| place(token, &body, None))).await;
+    let mut statuses = Vec::new();
+    for reply in placed {
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        let id = reply.body["order_id"].as_str().unwrap().to_owned();
+        let order = order_when(&id, token, |order| order["status"] != "PENDING").await;
+        statuses.push(order["status"].as_str().unwrap().to_owned());
+    }
+    let confirmed = statuses.iter().filter(|s| *s == "CONFIRMED").count();
+    let rejected = statuses.iter().filter(|s| *s == "REJECTED").count();
+    assert_eq!((confirmed, rejected), (5, 15));
+    let stock = get(&format!("/inventory/{sku}"), token).await.body;
+    assert_eq!(
+        (stock["available"].as_i64(), stock["reserved"].as_i64()),
+        (Some(0), Some(5)),
+        "never below zero"
     );
 }

@@ -6,9 +6,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    domain::OrderCommand,
+    domain::{OrderCommand, OrderEvent},
     service::{Orders, OrdersError},
 };
+
+/// Failure injection for the system tests, honoured only where the stage enables test hooks
+/// (`EnableTestHooks`, off by default and in every deployed stage): confirming an order whose
+/// shipping address is named this kills the task's process, as a crash mid-task would.
+pub const CRASH_ON_CONFIRM: &str = "crash-on-confirm";
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "task")]
@@ -49,4 +54,17 @@ pub async fn run(orders: &Orders, task: Task, causation_id: &str) -> Result<Valu
     let order = orders.execute(&order_id, &command, causation_id).await?;
     let status = serde_json::to_value(order.status).unwrap_or_default();
     Ok(json!({ "order_id": order.id, "status": status, "version": order.version }))
+}
+
+/// Whether `task` is a confirmation the crash hook applies to.
+pub async fn crash_requested(orders: &Orders, task: &Task) -> bool {
+    let Task::ConfirmOrder { order_id } = task else {
+        return false;
+    };
+    let Ok(events) = orders.store.load(order_id, Some(1)).await else {
+        return false;
+    };
+    events.first().and_then(|e| e.recorded().ok()).is_some_and(|placed| {
+        matches!(placed.event, OrderEvent::OrderPlaced { ref shipping_address, .. } if shipping_address.name == CRASH_ON_CONFIRM)
+    })
 }
