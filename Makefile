@@ -6,13 +6,14 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
+.PHONY: help venv run load test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
 	@echo "make test       format check, clippy, every test (moto and devstack), template checks"
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
+	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
@@ -46,6 +47,10 @@ template-check: venv
 
 bench:
 	cargo bench --workspace
+
+# Needs a running stack (`make run` in another terminal).
+load:
+	cargo run -q -p system-tests --bin saga-load -- $(ARGS)
 
 bench-startup: venv
 	localstack/bench-startup.sh
