@@ -59,11 +59,7 @@ fmt:
 	cargo fmt --all
 
 openapi:
-	UPDATE_OPENAPI=1 cargo test -p catalog --test http_api openapi
-	UPDATE_OPENAPI=1 cargo test -p auth --test contracts openapi
-	UPDATE_OPENAPI=1 cargo test -p orders --test http_api openapi
-	UPDATE_OPENAPI=1 cargo test -p inventory --test http_api openapi
-	UPDATE_OPENAPI=1 cargo test -p payments --test http_api openapi
+	UPDATE_OPENAPI=1 cargo test --workspace openapi_document
 
 # Needs `pip install cargo-lambda ziglang` and `rustup target add aarch64-unknown-linux-gnu`.
 lambdas:

@@ -38,82 +38,79 @@ async fn payment_status(order_id: &str) -> Option<String> {
     reply.body["status"].as_str().map(str::to_owned)
 }
 
+/// Checks the order's final status and reason, the SKU's available units and the payment's
+/// status together.
+async fn assert_settled(
+    order: &Value,
+    status: &str,
+    reason: Option<&str>,
+    sku: &str,
+    units: i64,
+    payment: Option<&str>,
+) {
+    assert_eq!(
+        (order["status"].as_str(), order["reason"].as_str()),
+        (Some(status), reason),
+        "{order}"
+    );
+    assert_eq!(available(sku).await, units, "available units of {sku}");
+    let id = order["order_id"].as_str().unwrap();
+    assert_eq!(
+        payment_status(id).await.as_deref(),
+        payment,
+        "payment of {id}"
+    );
+}
+
 #[tokio::test]
 async fn a_paid_order_in_stock_is_confirmed_with_stock_reserved_and_payment_authorized() {
     let (product, sku) = stocked_product(1999, 10).await;
     let order = settle(&product, 3, "tok_visa").await;
-    assert_eq!(order["status"], "CONFIRMED", "{order}");
-    assert_eq!(available(&sku).await, 7);
-    assert_eq!(
-        payment_status(order["order_id"].as_str().unwrap())
-            .await
-            .as_deref(),
-        Some("AUTHORIZED")
-    );
+    assert_settled(&order, "CONFIRMED", None, &sku, 7, Some("AUTHORIZED")).await;
 }
 
 #[tokio::test]
 async fn an_order_beyond_the_stock_is_rejected_out_of_stock_without_a_payment() {
     let (product, sku) = stocked_product(1999, 2).await;
     let order = settle(&product, 3, "tok_visa").await;
-    assert_eq!(
-        (order["status"].as_str(), order["reason"].as_str()),
-        (Some("REJECTED"), Some("OutOfStock"))
-    );
-    assert_eq!(available(&sku).await, 2, "stock unchanged");
-    assert_eq!(
-        payment_status(order["order_id"].as_str().unwrap()).await,
-        None,
-        "no payment"
-    );
+    assert_settled(&order, "REJECTED", Some("OutOfStock"), &sku, 2, None).await;
 }
 
 #[tokio::test]
 async fn a_declined_card_rejects_the_order_and_releases_the_stock() {
     let (product, sku) = stocked_product(1999, 5).await;
     let order = settle(&product, 2, "tok_declined").await;
-    assert_eq!(
-        (order["status"].as_str(), order["reason"].as_str()),
-        (Some("REJECTED"), Some("PaymentDeclined"))
-    );
-    assert_eq!(available(&sku).await, 5, "stock released");
-    assert_eq!(
-        payment_status(order["order_id"].as_str().unwrap())
-            .await
-            .as_deref(),
-        Some("VOIDED")
-    );
+    assert_settled(
+        &order,
+        "REJECTED",
+        Some("PaymentDeclined"),
+        &sku,
+        5,
+        Some("VOIDED"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_provider_that_never_answers_rejects_after_the_retries_and_voids_the_payment() {
     let (product, sku) = stocked_product(1999, 5).await;
     let order = settle(&product, 1, "tok_timeout").await;
-    assert_eq!(
-        (order["status"].as_str(), order["reason"].as_str()),
-        (Some("REJECTED"), Some("PaymentTimeout"))
-    );
-    assert_eq!(available(&sku).await, 5, "stock released");
-    assert_eq!(
-        payment_status(order["order_id"].as_str().unwrap())
-            .await
-            .as_deref(),
-        Some("VOIDED")
-    );
+    assert_settled(
+        &order,
+        "REJECTED",
+        Some("PaymentTimeout"),
+        &sku,
+        5,
+        Some("VOIDED"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_flaky_provider_is_retried_and_the_order_confirmed() {
     let (product, sku) = stocked_product(1999, 5).await;
     let order = settle(&product, 1, "tok_flaky").await;
-    assert_eq!(order["status"], "CONFIRMED", "{order}");
-    assert_eq!(available(&sku).await, 4);
-    assert_eq!(
-        payment_status(order["order_id"].as_str().unwrap())
-            .await
-            .as_deref(),
-        Some("AUTHORIZED")
-    );
+    assert_settled(&order, "CONFIRMED", None, &sku, 4, Some("AUTHORIZED")).await;
 }
 
 #[tokio::test]
@@ -129,12 +126,15 @@ async fn a_crash_while_confirming_still_ends_the_saga_with_everything_given_back
         .unwrap()
         .to_owned();
     let order = order_when(&id, token, |order| order["status"] != "PENDING").await;
-    assert_eq!(
-        (order["status"].as_str(), order["reason"].as_str()),
-        (Some("REJECTED"), Some("Runtime.ExitError"))
-    );
-    assert_eq!(available(&sku).await, 5, "stock released");
-    assert_eq!(payment_status(&id).await.as_deref(), Some("VOIDED"));
+    assert_settled(
+        &order,
+        "REJECTED",
+        Some("Runtime.ExitError"),
+        &sku,
+        5,
+        Some("VOIDED"),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -37,18 +37,8 @@ fn the_auth_function_checks_the_pools_password_policy() {
 }
 
 #[test]
-fn the_openapi_document_is_up_to_date() {
-    let generated = auth::entrypoints::http::openapi().to_pretty_json().unwrap() + "\n";
-    let path = shop_testkit::workspace_root().join("docs/api/auth.openapi.json");
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "{} is stale: run `make openapi`",
-        path.display()
-    );
+fn the_published_openapi_document_is_up_to_date() {
+    shop_testkit::assert_openapi_document("auth", &auth::entrypoints::http::openapi());
 }
 
 fn sample(name: &str) -> String {

@@ -33,3 +33,22 @@ pub fn workspace_root() -> std::path::PathBuf {
         .canonicalize()
         .expect("the workspace root exists")
 }
+
+/// Fails unless `docs/api/<name>.openapi.json` is exactly `spec`, so reviewers see every API
+/// change in the committed document. With `UPDATE_OPENAPI` set (`make openapi`), writes it.
+pub fn assert_openapi_document(name: &str, spec: &utoipa::openapi::OpenApi) {
+    let generated = spec
+        .to_pretty_json()
+        .expect("an OpenAPI document serialises")
+        + "\n";
+    let path = workspace_root().join(format!("docs/api/{name}.openapi.json"));
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("write the OpenAPI document");
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{} is stale: run `make openapi`",
+        path.display()
+    );
+}
