@@ -163,7 +163,7 @@ impl System {
         format!("{}{path}", self.api_url)
     }
 
-    /// Waits (up to 20 s) for an event the fixture's recorder function received that
+    /// Waits (up to a minute) for an event the fixture's recorder function received that
     /// satisfies `wanted`, and returns it as EventBridge delivered it.
     pub async fn wait_for_recorded_event(&self, wanted: impl Fn(&Value) -> bool) -> Value {
         let dynamodb = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
@@ -191,7 +191,7 @@ impl System {
                 return event;
             }
             assert!(
-                started.elapsed() < std::time::Duration::from_secs(20),
+                started.elapsed() < std::time::Duration::from_mins(1),
                 "the awaited event never reached the recorder function"
             );
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -33,7 +33,7 @@ struct Setup {
 }
 
 /// The whole template on moto, and the auth router over it. `auto_confirm` as on a local
-/// stage; the lockout allows 3 failures per account in a 2 s window.
+/// stage; the lockout allows 3 failures per account in a 3 s window.
 async fn setup(auto_confirm: bool) -> Setup {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
@@ -59,7 +59,7 @@ async fn setup(auto_confirm: bool) -> Setup {
         lockout: Lockout {
             max_failures: 3,
             max_failures_per_source: 100,
-            window_secs: 2,
+            window_secs: 3,
         },
         auto_confirm,
     };
@@ -254,12 +254,12 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
 async fn too_many_failures_lock_the_account_until_the_window_ends() {
     let setup = setup(true).await;
     let email = setup.customer().await;
-    // Start at the beginning of a 2 s window so all attempts fall in it.
+    // Start at the beginning of a 3 s window so all attempts fall in it.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     tokio::time::sleep(Duration::from_millis(
-        2000 - u64::try_from(now.as_millis() % 2000).unwrap(),
+        3000 - u64::try_from(now.as_millis() % 3000).unwrap(),
     ))
     .await;
     for _ in 0..3 {
@@ -272,7 +272,7 @@ async fn too_many_failures_lock_the_account_until_the_window_ends() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=2).contains(&retry_after));
+    assert!((1..=3).contains(&retry_after));
 
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
     assert_eq!(setup.login(&email, PASSWORD).await.status, 200);
