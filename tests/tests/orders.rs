@@ -45,9 +45,9 @@ async fn the_trail_has_every_event_in_sequence_with_one_correlation_id_and_as_of
         .as_str()
         .unwrap()
         .to_owned();
-    // The saga confirms it.
-    let view = order_when(&id, token, |o| o["status"] == "CONFIRMED").await;
-    assert_eq!(view["version"], 2);
+    // The saga confirms it; shipping's answer ships it.
+    let view = order_when(&id, token, |o| o["status"] == "SHIPPED").await;
+    assert_eq!(view["version"], 3);
     // A retried ConfirmOrder task (as Step Functions would retry it) changes nothing.
     let repeated = system
         .invoke(
@@ -56,7 +56,7 @@ async fn the_trail_has_every_event_in_sequence_with_one_correlation_id_and_as_of
         )
         .await
         .unwrap();
-    assert_eq!(repeated["version"], 2);
+    assert_eq!(repeated["version"], 3);
 
     let trail = get(&format!("/orders/{id}/events"), token).await;
     let entries = trail.body.as_array().unwrap();
@@ -64,17 +64,22 @@ async fn the_trail_has_every_event_in_sequence_with_one_correlation_id_and_as_of
         .iter()
         .map(|e| (e["sequence"].as_u64().unwrap(), e["type"].as_str().unwrap()))
         .collect();
-    assert_eq!(sequence, [(1, "OrderPlaced"), (2, "OrderConfirmed")]);
+    assert_eq!(
+        sequence,
+        [
+            (1, "OrderPlaced"),
+            (2, "OrderConfirmed"),
+            (3, "OrderShipped")
+        ]
+    );
     assert!(entries.iter().all(|e| e["correlation_id"] == id.as_str()));
 
-    assert_eq!(
-        get(&format!("/orders/{id}?as_of=1"), token).await.body["status"],
-        "PENDING"
-    );
-    assert_eq!(
-        get(&format!("/orders/{id}?as_of=2"), token).await.body["status"],
-        "CONFIRMED"
-    );
+    for (n, status) in [(1, "PENDING"), (2, "CONFIRMED"), (3, "SHIPPED")] {
+        assert_eq!(
+            get(&format!("/orders/{id}?as_of={n}"), token).await.body["status"],
+            status
+        );
+    }
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ async fn a_rebuild_reproduces_the_read_model_exactly() {
     // Let the saga settle every order, so the views hold still.
     let mut before = Vec::new();
     for id in &ids {
-        before.push(order_when(id, token, |o| o["status"] == "CONFIRMED").await);
+        before.push(order_when(id, token, |o| o["status"] == "SHIPPED").await);
     }
 
     let rebuilt = system

@@ -11,7 +11,8 @@ use serde_json::Value;
 use serde_json::json;
 use system_tests::system;
 
-/// Places an order of `quantity` units paid with `card_token` and waits for the saga's end.
+/// Places an order of `quantity` units paid with `card_token` and waits for its final state:
+/// REJECTED by the saga, or SHIPPED (a confirmed order is shipped by choreography).
 async fn settle(product_id: &str, quantity: u32, card_token: &str) -> Value {
     let token = &system().customer_token;
     let placed = place(
@@ -22,7 +23,10 @@ async fn settle(product_id: &str, quantity: u32, card_token: &str) -> Value {
     .await;
     assert_eq!(placed.status, 202, "{}", placed.body);
     let id = placed.body["order_id"].as_str().unwrap().to_owned();
-    order_when(&id, token, |order| order["status"] != "PENDING").await
+    order_when(&id, token, |order| {
+        order["status"] == "REJECTED" || order["status"] == "SHIPPED"
+    })
+    .await
 }
 
 async fn available(sku: &str) -> i64 {
@@ -63,10 +67,27 @@ async fn assert_settled(
 }
 
 #[tokio::test]
-async fn a_paid_order_in_stock_is_confirmed_with_stock_reserved_and_payment_authorized() {
+async fn a_paid_order_in_stock_is_confirmed_then_shipped_with_stock_reserved_and_payment_authorized()
+ {
     let (product, sku) = stocked_product(1999, 10).await;
     let order = settle(&product, 3, "tok_visa").await;
-    assert_settled(&order, "CONFIRMED", None, &sku, 7, Some("AUTHORIZED")).await;
+    assert_settled(&order, "SHIPPED", None, &sku, 7, Some("AUTHORIZED")).await;
+    let id = order["order_id"].as_str().unwrap();
+    let trail = get(&format!("/orders/{id}/events"), &system().customer_token)
+        .await
+        .body;
+    let types: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["OrderPlaced", "OrderConfirmed", "OrderShipped"]);
+    let shipment = get(&format!("/shipments/{id}"), &system().customer_token)
+        .await
+        .body;
+    assert_eq!(shipment["status"], "SCHEDULED");
+    assert_eq!(shipment["shipment_id"], order["shipment_id"]);
 }
 
 #[tokio::test]
@@ -110,7 +131,7 @@ async fn a_provider_that_never_answers_rejects_after_the_retries_and_voids_the_p
 async fn a_flaky_provider_is_retried_and_the_order_confirmed() {
     let (product, sku) = stocked_product(1999, 5).await;
     let order = settle(&product, 1, "tok_flaky").await;
-    assert_settled(&order, "CONFIRMED", None, &sku, 4, Some("AUTHORIZED")).await;
+    assert_settled(&order, "SHIPPED", None, &sku, 4, Some("AUTHORIZED")).await;
 }
 
 #[tokio::test]
@@ -143,7 +164,7 @@ async fn the_same_order_placed_event_twice_runs_one_saga() {
     let (product, sku) = stocked_product(1999, 5).await;
     let order = settle(&product, 1, "tok_visa").await;
     let id = order["order_id"].as_str().unwrap().to_owned();
-    assert_eq!(order["status"], "CONFIRMED");
+    assert_eq!(order["status"], "SHIPPED");
 
     // Deliver the very same OrderPlaced again, as an at-least-once bus may.
     let original = system
@@ -211,10 +232,13 @@ async fn twenty_concurrent_orders_for_the_last_five_units_confirm_exactly_five()
     for reply in placed {
         assert_eq!(reply.status, 202, "{}", reply.body);
         let id = reply.body["order_id"].as_str().unwrap().to_owned();
-        let order = order_when(&id, token, |order| order["status"] != "PENDING").await;
+        let order = order_when(&id, token, |order| {
+            order["status"] == "REJECTED" || order["status"] == "SHIPPED"
+        })
+        .await;
         statuses.push(order["status"].as_str().unwrap().to_owned());
     }
-    let confirmed = statuses.iter().filter(|s| *s == "CONFIRMED").count();
+    let confirmed = statuses.iter().filter(|s| *s == "SHIPPED").count();
     let rejected = statuses.iter().filter(|s| *s == "REJECTED").count();
     assert_eq!((confirmed, rejected), (5, 15));
     let stock = get(&format!("/inventory/{sku}"), token).await.body;

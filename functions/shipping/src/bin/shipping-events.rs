@@ -1,0 +1,22 @@
+//! Shipping's subscription to OrderConfirmed and OrderCancelled on the bus.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use shipping::{adapters::Shipments, entrypoints::events};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shop_observability::logging::init(shipping::SERVICE);
+    let table = shop_aws::required_env("SHIPMENTS_TABLE")?;
+    let shipments = Shipments::new(
+        aws_sdk_dynamodb::Client::new(&shop_aws::load().await),
+        table,
+    );
+    shipments.connect().await?;
+    let shipments = &shipments;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        events::handle(shipments, &event.payload).await?;
+        Ok::<_, lambda_runtime::Error>(())
+    }))
+    .await
+}

@@ -1,0 +1,65 @@
+//! The shipping HTTP API (run by `shipping-http`): an order's shipment, for its customer or
+//! an admin.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+};
+use shop_http::{BearerAuth, Caller, FieldError, Health, Problem};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::adapters::{Shipment, Shipments};
+
+pub fn router(shipments: Shipments) -> Router {
+    let (routes, _) = api().split_for_parts();
+    shop_http::service_router(routes.with_state(shipments), crate::SERVICE)
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+fn api() -> OpenApiRouter<Shipments> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(get_shipment))
+        .routes(routes!(health))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Shop shipping API", description = "Shipments of orders."),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "shipping", description = "Shipments"))
+)]
+struct ApiDoc;
+
+/// An order's shipment, for the order's customer or an admin (others get 404).
+#[utoipa::path(
+    get, path = "/shipments/{order_id}", tag = "shipping", params(("order_id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The shipment", body = Object),
+        (status = 404, description = "No shipment of the caller's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_shipment(
+    State(shipments): State<Shipments>,
+    caller: Caller,
+    Path(order_id): Path<String>,
+) -> Result<Json<Shipment>, Problem> {
+    match shipments.get(&order_id).await {
+        Ok(Some(shipment)) if caller.is_admin() || shipment.customer_id == caller.user_id => {
+            Ok(Json(shipment))
+        }
+        Ok(_) => Err(Problem::not_found("no shipment for this order")),
+        Err(error) => Err(Problem::internal(&error)),
+    }
+}
+
+/// Liveness of the shipping function.
+#[utoipa::path(get, path = "/shipping/health", tag = "shipping", responses((status = 200, description = "Up", body = Health)))]
+async fn health() -> Json<Health> {
+    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+}
