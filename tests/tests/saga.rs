@@ -248,3 +248,20 @@ async fn twenty_concurrent_orders_for_the_last_five_units_confirm_exactly_five()
         "never below zero"
     );
 }
+
+#[tokio::test]
+async fn a_shipped_order_can_no_longer_be_cancelled() {
+    let (product, _) = stocked_product(1999, 5).await;
+    let order = settle(&product, 1, "tok_visa").await;
+    assert_eq!(order["status"], "SHIPPED");
+    let id = order["order_id"].as_str().unwrap();
+    let cancel = orders_common::call(
+        reqwest::Method::POST,
+        &format!("/orders/{id}/cancel"),
+        &system().customer_token,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(cancel.status, 409, "{}", cancel.body);
+}
