@@ -30,6 +30,15 @@ async fn every_event_of_an_orders_life_satisfies_its_schema() {
                 OrderCommand::Cancel {
                     reason: "customer".into(),
                 },
+                OrderCommand::AcknowledgeCancellation {
+                    by: "inventory".into(),
+                },
+                OrderCommand::AcknowledgeCancellation {
+                    by: "payments".into(),
+                },
+                OrderCommand::AcknowledgeCancellation {
+                    by: "shipping".into(),
+                },
             ],
         ),
         (
@@ -57,6 +66,8 @@ async fn every_event_of_an_orders_life_satisfies_its_schema() {
     assert_eq!(
         types,
         [
+            "CancellationAcknowledged",
+            "OrderCancellationCompleted",
             "OrderCancelled",
             "OrderConfirmed",
             "OrderPlaced",

@@ -30,6 +30,9 @@ pub struct OrderView {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment_id: Option<String>,
+    /// Every participant has undone its part of the cancellation.
+    #[serde(default)]
+    pub cancellation_complete: bool,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub placed_at: OffsetDateTime,
@@ -56,6 +59,7 @@ impl OrderView {
             shipping_address: order.shipping_address.clone(),
             reason: order.reason.clone(),
             shipment_id: order.shipment_id.clone(),
+            cancellation_complete: order.cancellation_complete,
             version: order.version,
             placed_at: order.placed_at,
             updated_at: order.updated_at,

@@ -6,7 +6,7 @@ mod order;
 mod placement;
 
 pub use order::{
-    Address, Order, OrderCommand, OrderError, OrderEvent, OrderLine, OrderStatus, Recorded, decide,
-    evolve, fold,
+    Address, CANCELLATION_PARTICIPANTS, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
+    OrderStatus, Recorded, decide, evolve, fold,
 };
 pub use placement::{LineRequest, PlacementError, Product, price_lines};

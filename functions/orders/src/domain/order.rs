@@ -62,7 +62,17 @@ pub enum OrderEvent {
     OrderCancelled {
         reason: String,
     },
+    /// A service undid its part of a cancelled order (released stock, refunded, cancelled
+    /// the shipment).
+    CancellationAcknowledged {
+        by: String,
+    },
+    /// Every participant has undone its part.
+    OrderCancellationCompleted {},
 }
+
+/// The services that must undo their part of a cancelled order.
+pub const CANCELLATION_PARTICIPANTS: [&str; 3] = ["inventory", "payments", "shipping"];
 
 impl OrderEvent {
     pub fn type_name(&self) -> &'static str {
@@ -72,6 +82,8 @@ impl OrderEvent {
             Self::OrderRejected { .. } => "OrderRejected",
             Self::OrderShipped { .. } => "OrderShipped",
             Self::OrderCancelled { .. } => "OrderCancelled",
+            Self::CancellationAcknowledged { .. } => "CancellationAcknowledged",
+            Self::OrderCancellationCompleted {} => "OrderCancellationCompleted",
         }
     }
 }
@@ -96,6 +108,9 @@ pub struct Order {
     pub status: OrderStatus,
     pub reason: Option<String>,
     pub shipment_id: Option<String>,
+    /// Participants that have undone their part of a cancellation, in order of answer.
+    pub cancellation_acknowledged_by: Vec<String>,
+    pub cancellation_complete: bool,
     /// The sequence of the last event folded in.
     pub version: u64,
     pub placed_at: OffsetDateTime,
@@ -122,6 +137,10 @@ pub enum OrderCommand {
     },
     Cancel {
         reason: String,
+    },
+    /// A participant reports it has undone its part of the cancellation.
+    AcknowledgeCancellation {
+        by: String,
     },
 }
 
@@ -173,6 +192,19 @@ pub fn decide(state: Option<&Order>, command: OrderCommand) -> Result<Vec<OrderE
         (OrderCommand::Cancel { reason }, Confirmed) => {
             Ok(vec![OrderEvent::OrderCancelled { reason }])
         }
+        (OrderCommand::AcknowledgeCancellation { by }, Cancelled) => {
+            if order.cancellation_acknowledged_by.contains(&by) {
+                return Ok(vec![]);
+            }
+            let complete = CANCELLATION_PARTICIPANTS
+                .iter()
+                .all(|p| *p == by || order.cancellation_acknowledged_by.iter().any(|a| a == p));
+            let mut events = vec![OrderEvent::CancellationAcknowledged { by }];
+            if complete {
+                events.push(OrderEvent::OrderCancellationCompleted {});
+            }
+            Ok(events)
+        }
         // A repeated command that already took effect changes nothing.
         (OrderCommand::Confirm, Confirmed | Shipped)
         | (OrderCommand::Reject { .. }, Rejected)
@@ -194,6 +226,7 @@ impl OrderCommand {
             Self::Reject { .. } => "rejected",
             Self::Ship { .. } => "shipped",
             Self::Cancel { .. } => "cancelled",
+            Self::AcknowledgeCancellation { .. } => "acknowledged as cancelled",
         }
     }
 }
@@ -224,6 +257,8 @@ pub fn evolve(state: Option<Order>, order_id: &str, recorded: &Recorded) -> Opti
             status: OrderStatus::Pending,
             reason: None,
             shipment_id: None,
+            cancellation_acknowledged_by: Vec::new(),
+            cancellation_complete: false,
             version: 0,
             placed_at: at,
             updated_at: at,
@@ -246,6 +281,14 @@ pub fn evolve(state: Option<Order>, order_id: &str, recorded: &Recorded) -> Opti
         (OrderEvent::OrderCancelled { reason }, Some(order)) => Order {
             status: OrderStatus::Cancelled,
             reason: Some(reason.clone()),
+            ..order
+        },
+        (OrderEvent::CancellationAcknowledged { by }, Some(mut order)) => {
+            order.cancellation_acknowledged_by.push(by.clone());
+            order
+        }
+        (OrderEvent::OrderCancellationCompleted {}, Some(order)) => Order {
+            cancellation_complete: true,
             ..order
         },
     };
@@ -417,6 +460,12 @@ mod tests {
                     },
                 ),
                 ("cancel", OrderCommand::Cancel { reason: "c".into() }),
+                (
+                    "acknowledge",
+                    OrderCommand::AcknowledgeCancellation {
+                        by: "shipping".into(),
+                    },
+                ),
             ]
         };
         let expected: &[(OrderStatus, &str, Expect)] = &[
@@ -440,6 +489,15 @@ mod tests {
             (Cancelled, "reject", Expect::Refused),
             (Cancelled, "ship", Expect::Refused),
             (Cancelled, "cancel", Expect::NoOp),
+            (Pending, "acknowledge", Expect::Refused),
+            (Confirmed, "acknowledge", Expect::Refused),
+            (Rejected, "acknowledge", Expect::Refused),
+            (Shipped, "acknowledge", Expect::Refused),
+            (
+                Cancelled,
+                "acknowledge",
+                Expect::Event("CancellationAcknowledged"),
+            ),
         ];
         for (status, name, outcome) in expected {
             let order = in_status(*status);
@@ -458,7 +516,36 @@ mod tests {
                 ),
             }
         }
-        assert_eq!(expected.len(), 5 * 4, "every state × command is listed");
+        assert_eq!(expected.len(), 5 * 5, "every state × command is listed");
+    }
+
+    #[test]
+    fn a_cancellation_completes_when_every_participant_has_answered_once() {
+        let acknowledge = |by: &str| OrderCommand::AcknowledgeCancellation { by: by.into() };
+        let mut commands = vec![
+            place(),
+            OrderCommand::Confirm,
+            OrderCommand::Cancel { reason: "c".into() },
+        ];
+        commands.extend([
+            acknowledge("payments"),
+            acknowledge("payments"),
+            acknowledge("shipping"),
+        ]);
+        let partly = run(commands.clone()).unwrap();
+        assert_eq!(
+            partly.cancellation_acknowledged_by,
+            ["payments", "shipping"]
+        );
+        assert!(!partly.cancellation_complete);
+        commands.push(acknowledge("inventory"));
+        let done = run(commands).unwrap();
+        assert!(done.cancellation_complete);
+        assert_eq!(
+            (done.status, done.version),
+            (OrderStatus::Cancelled, 7),
+            "ack, ack, ack + completed"
+        );
     }
 
     #[test]

@@ -104,6 +104,8 @@ pub struct OrderBody {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipment_id: Option<String>,
+    /// For a cancelled order: stock, payment and shipment have all been undone.
+    pub cancellation_complete: bool,
     /// How many events the order has had.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -125,6 +127,7 @@ impl From<OrderView> for OrderBody {
             shipping_address: view.shipping_address,
             reason: view.reason,
             shipment_id: view.shipment_id,
+            cancellation_complete: view.cancellation_complete,
             version: view.version,
             placed_at: view.placed_at,
             updated_at: view.updated_at,
