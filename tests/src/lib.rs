@@ -22,6 +22,10 @@ use serde_json::Value;
 pub const LOGIN_MAX_FAILURES: u32 = 3;
 pub const LOGIN_WINDOW_SECONDS: u64 = 4;
 
+/// How long shipping holds each OrderConfirmed on the test stack: the window in which a
+/// confirmed order can still be cancelled.
+pub const SHIPPING_HOLD_MS: u64 = 3000;
+
 /// What a test needs to know about the running system.
 #[derive(Debug, Clone)]
 pub struct System {
@@ -105,6 +109,10 @@ fn start_devstack() -> System {
             options
                 .parameters
                 .insert("EnableTestHooks".to_owned(), "true".to_owned());
+            options.parameters.insert(
+                "TestShippingHoldMs".to_owned(),
+                SHIPPING_HOLD_MS.to_string(),
+            );
             let log_dir = options.log_dir.clone();
             let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {

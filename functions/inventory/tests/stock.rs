@@ -177,3 +177,40 @@ async fn the_reserve_task_refuses_with_the_out_of_stock_error_type() {
         serde_json::json!([])
     );
 }
+
+#[tokio::test]
+async fn a_release_is_announced_on_the_reservations_stream_as_stock_released() {
+    use inventory::entrypoints::stream::ReservationEvents;
+    use shop_events::StreamMapper;
+    let config = Moto::shared().sdk_config().await;
+    let resolver = stack::provision(&config, &[]).await;
+    let stock = Stock::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        stack::name(&resolver, "StockTable"),
+        stack::name(&resolver, "ReservationsTable"),
+    );
+    stock.set_on_hand("KETTLE-1", 5).await.unwrap();
+    stock.reserve("o-1", &[line("KETTLE-1", 2)]).await.unwrap();
+    stock.release("o-1").await.unwrap();
+    stock.release("o-never").await.unwrap();
+
+    let stream_arn = resolver.get("ReservationsTable", "StreamArn").unwrap();
+    let batch =
+        shop_testkit::streams::read_all(&aws_sdk_dynamodbstreams::Client::new(&config), stream_arn)
+            .await;
+    let announced: Vec<serde_json::Value> = batch
+        .records
+        .iter()
+        .filter_map(|record| ReservationEvents.map(record).unwrap())
+        .map(|envelope| serde_json::to_value(envelope).unwrap())
+        .collect();
+    assert_eq!(announced.len(), 2, "{announced:#?}");
+    assert_eq!(
+        announced[0]["data"]["lines"],
+        serde_json::json!([{"sku": "KETTLE-1", "quantity": 2}])
+    );
+    assert_eq!(announced[1]["data"]["lines"], serde_json::json!([]));
+    for detail in &announced {
+        shop_testkit::schemas::assert_valid(detail);
+    }
+}

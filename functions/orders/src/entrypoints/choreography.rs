@@ -1,6 +1,8 @@
 //! What orders hears from other services on the bus (run by `orders-choreography`):
-//! ShipmentScheduled → the order is shipped. Handled idempotently (shipping a shipped order
-//! appends nothing) and logged with the message's type, sequence and correlation id.
+//! ShipmentScheduled → the order is shipped; StockReleased, PaymentRefunded and
+//! ShipmentCancelled → that service has undone its part of a cancellation. Handled
+//! idempotently (a repeated message appends nothing) and logged with the message's type,
+//! sequence and correlation id.
 
 use serde_json::Value;
 
@@ -8,6 +10,10 @@ use crate::{
     domain::OrderCommand,
     service::{Orders, OrdersError},
 };
+
+fn acknowledge(by: &str) -> OrderCommand {
+    OrderCommand::AcknowledgeCancellation { by: by.to_owned() }
+}
 
 pub async fn handle(orders: &Orders, event: &Value) -> Result<(), OrdersError> {
     let detail = &event["detail"];
@@ -21,6 +27,9 @@ pub async fn handle(orders: &Orders, event: &Value) -> Result<(), OrdersError> {
                 .unwrap_or_default()
                 .to_owned(),
         },
+        "StockReleased" => acknowledge("inventory"),
+        "PaymentRefunded" => acknowledge("payments"),
+        "ShipmentCancelled" => acknowledge("shipping"),
         other => {
             tracing::info!(event_type = other, "not for orders; ignored");
             return Ok(());
@@ -37,10 +46,11 @@ pub async fn handle(orders: &Orders, event: &Value) -> Result<(), OrdersError> {
     );
     match outcome {
         Ok(_) => Ok(()),
-        // The order moved on (cancelled before its shipment was scheduled): shipping hears
-        // OrderCancelled too and cancels the shipment, so there is nothing to retry.
+        // Not for this order's state: a shipment scheduled for an order cancelled meanwhile
+        // (shipping cancels it too), or stock released by the saga's compensation of a
+        // rejected order. Nothing to retry.
         Err(OrdersError::Refused(refusal)) => {
-            tracing::warn!(order_id, %refusal, "shipment scheduled for an order that cannot ship");
+            tracing::info!(order_id, event_type, %refusal, "message does not apply to the order's state");
             Ok(())
         }
         Err(other) => Err(other),
