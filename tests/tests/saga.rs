@@ -107,7 +107,7 @@ async fn a_declined_card_rejects_the_order_and_releases_the_stock() {
         Some("PaymentDeclined"),
         &sku,
         5,
-        Some("VOIDED"),
+        Some("DECLINED"),
     )
     .await;
 }

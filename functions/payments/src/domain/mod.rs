@@ -30,13 +30,13 @@ pub struct Payment {
 }
 
 impl Payment {
-    /// The payment after voiding: an authorization is released; a payment that never got one
-    /// is voided too, so a late authorization cannot succeed afterwards. Refunded or already
-    /// voided payments stay as they are.
+    /// The payment after voiding: an authorization is released; a pending one (no answer yet)
+    /// is voided too, so a late authorization cannot succeed afterwards. Declined, refunded or
+    /// already voided payments hold nothing and stay as they are.
     pub fn voided(&self) -> Option<Self> {
         matches!(
             self.status,
-            PaymentStatus::Pending | PaymentStatus::Authorized | PaymentStatus::Declined
+            PaymentStatus::Pending | PaymentStatus::Authorized
         )
         .then(|| Self {
             status: PaymentStatus::Voided,
@@ -90,17 +90,18 @@ mod tests {
 
     #[test]
     fn voiding_releases_open_payments_and_leaves_finished_ones() {
-        for status in [
-            PaymentStatus::Pending,
-            PaymentStatus::Authorized,
-            PaymentStatus::Declined,
-        ] {
+        for status in [PaymentStatus::Pending, PaymentStatus::Authorized] {
             assert_eq!(
                 payment(status).voided().unwrap().status,
                 PaymentStatus::Voided
             );
         }
-        assert!(payment(PaymentStatus::Voided).voided().is_none());
-        assert!(payment(PaymentStatus::Refunded).voided().is_none());
+        for status in [
+            PaymentStatus::Declined,
+            PaymentStatus::Voided,
+            PaymentStatus::Refunded,
+        ] {
+            assert!(payment(status).voided().is_none(), "{status:?}");
+        }
     }
 }
