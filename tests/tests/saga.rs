@@ -6,7 +6,9 @@
 
 mod orders_common;
 
-use orders_common::{get, order_when, paid_with, place, stocked_product};
+use orders_common::{
+    assert_settled, available, get, order_when, paid_with, place, stocked_product,
+};
 use serde_json::Value;
 use serde_json::json;
 use system_tests::system;
@@ -27,43 +29,6 @@ async fn settle(product_id: &str, quantity: u32, card_token: &str) -> Value {
         order["status"] == "REJECTED" || order["status"] == "SHIPPED"
     })
     .await
-}
-
-async fn available(sku: &str) -> i64 {
-    get(&format!("/inventory/{sku}"), &system().customer_token)
-        .await
-        .body["available"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn payment_status(order_id: &str) -> Option<String> {
-    let reply = get(&format!("/payments/{order_id}"), &system().admin_token).await;
-    reply.body["status"].as_str().map(str::to_owned)
-}
-
-/// Checks the order's final status and reason, the SKU's available units and the payment's
-/// status together.
-async fn assert_settled(
-    order: &Value,
-    status: &str,
-    reason: Option<&str>,
-    sku: &str,
-    units: i64,
-    payment: Option<&str>,
-) {
-    assert_eq!(
-        (order["status"].as_str(), order["reason"].as_str()),
-        (Some(status), reason),
-        "{order}"
-    );
-    assert_eq!(available(sku).await, units, "available units of {sku}");
-    let id = order["order_id"].as_str().unwrap();
-    assert_eq!(
-        payment_status(id).await.as_deref(),
-        payment,
-        "payment of {id}"
-    );
 }
 
 #[tokio::test]

@@ -145,3 +145,42 @@ pub async fn another_customer() -> String {
         .unwrap();
     login["access_token"].as_str().unwrap().to_owned()
 }
+
+/// Units of a SKU available now.
+pub async fn available(sku: &str) -> i64 {
+    get(&format!("/inventory/{sku}"), &system().customer_token)
+        .await
+        .body["available"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The status of an order's payment, if it has one (read as the admin).
+pub async fn payment_status(order_id: &str) -> Option<String> {
+    let reply = get(&format!("/payments/{order_id}"), &system().admin_token).await;
+    reply.body["status"].as_str().map(str::to_owned)
+}
+
+/// Checks the order's final status and reason, the SKU's available units and the payment's
+/// status together.
+pub async fn assert_settled(
+    order: &Value,
+    status: &str,
+    reason: Option<&str>,
+    sku: &str,
+    units: i64,
+    payment: Option<&str>,
+) {
+    assert_eq!(
+        (order["status"].as_str(), order["reason"].as_str()),
+        (Some(status), reason),
+        "{order}"
+    );
+    assert_eq!(available(sku).await, units, "available units of {sku}");
+    let id = order["order_id"].as_str().unwrap();
+    assert_eq!(
+        payment_status(id).await.as_deref(),
+        payment,
+        "payment of {id}"
+    );
+}
