@@ -1,14 +1,20 @@
-//! One place that turns the process environment into AWS SDK configuration.
+//! One place that turns the process environment into AWS SDK configuration and function
+//! settings, and the DynamoDB glue every service needs ([`dynamo`]).
 //!
 //! In Lambda the region and credentials come from the runtime's environment. Against an
 //! emulator (moto, devstack, LocalStack) `AWS_ENDPOINT_URL` points every client at it; the
 //! SDK reads that variable itself, so the same binary runs in both places unchanged.
+
+pub mod dynamo;
+pub mod settings;
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_http_client::{
     Builder,
     tls::{self, rustls_provider::CryptoMode},
 };
+
+pub use settings::{ConfigError, MissingSetting, Stage, required_env};
 
 /// Loads the shared SDK configuration from the environment.
 pub async fn load() -> SdkConfig {
@@ -24,22 +30,6 @@ pub fn loader() -> ConfigLoader {
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .build_https();
     aws_config::defaults(BehaviorVersion::latest()).http_client(http_client)
-}
-
-/// A setting a function cannot start without.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name} is not set; the SAM template (or devstack) must provide it")]
-pub struct MissingSetting {
-    pub name: &'static str,
-}
-
-/// Reads a required environment variable. Resource names never have silent defaults: a
-/// function pointed at the wrong table is worse than one that refuses to start.
-pub fn required_env(name: &'static str) -> Result<String, MissingSetting> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.is_empty())
-        .ok_or(MissingSetting { name })
 }
 
 /// Whether a conditional write took place: `Ok(true)` when it did, `Ok(false)` when its
