@@ -317,7 +317,7 @@ async fn a_confirmed_customer_is_announced_once_as_customer_registered() {
 
     let stream_arn = setup
         .resolver
-        .get("CustomersTable", "StreamArn")
+        .get("CustomersTable", devstack::template::Attribute::StreamArn)
         .unwrap()
         .to_owned();
     let batch = streams::read_all(

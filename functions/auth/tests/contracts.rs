@@ -3,7 +3,7 @@
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used)]
 
-use devstack::template::Template;
+use devstack::template::{Properties, Template};
 use serde_json::Value;
 
 /// The function checks passwords against its own copy of the pool's policy (to name the broken
@@ -12,7 +12,16 @@ use serde_json::Value;
 fn the_auth_function_checks_the_pools_password_policy() {
     let template =
         Template::load(&[shop_testkit::workspace_root().join("infra/template.yaml")]).unwrap();
-    let pool = &template.resource("UserPool").unwrap().properties["Policies"]["PasswordPolicy"];
+    let Properties::UserPool(pool) = &template.resource("UserPool").unwrap().properties else {
+        panic!("UserPool is a user pool");
+    };
+    let policy = pool
+        .policies
+        .as_ref()
+        .unwrap()
+        .password_policy
+        .as_ref()
+        .unwrap();
     let function = template
         .functions()
         .unwrap()
@@ -20,14 +29,33 @@ fn the_auth_function_checks_the_pools_password_policy() {
         .find(|f| f.logical_id == "AuthHttpFunction")
         .unwrap();
     let env = |name: &str| function.environment[name].clone();
-    assert_eq!(pool["MinimumLength"], env("PASSWORD_MIN_LENGTH"));
-    for (pool_key, env_key) in [
-        ("RequireLowercase", "PASSWORD_REQUIRE_LOWERCASE"),
-        ("RequireUppercase", "PASSWORD_REQUIRE_UPPERCASE"),
-        ("RequireNumbers", "PASSWORD_REQUIRE_NUMBERS"),
-        ("RequireSymbols", "PASSWORD_REQUIRE_SYMBOLS"),
+    assert_eq!(
+        policy.minimum_length.as_ref(),
+        Some(&env("PASSWORD_MIN_LENGTH"))
+    );
+    for (pool_key, required, env_key) in [
+        (
+            "RequireLowercase",
+            policy.require_lowercase,
+            "PASSWORD_REQUIRE_LOWERCASE",
+        ),
+        (
+            "RequireUppercase",
+            policy.require_uppercase,
+            "PASSWORD_REQUIRE_UPPERCASE",
+        ),
+        (
+            "RequireNumbers",
+            policy.require_numbers,
+            "PASSWORD_REQUIRE_NUMBERS",
+        ),
+        (
+            "RequireSymbols",
+            policy.require_symbols,
+            "PASSWORD_REQUIRE_SYMBOLS",
+        ),
     ] {
-        let required = pool[pool_key].as_bool().unwrap();
+        let required = required.unwrap();
         assert_eq!(
             env(env_key),
             Value::String(required.to_string()),

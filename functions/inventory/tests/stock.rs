@@ -194,7 +194,12 @@ async fn a_release_is_announced_on_the_reservations_stream_as_stock_released() {
     stock.release("o-1").await.unwrap();
     stock.release("o-never").await.unwrap();
 
-    let stream_arn = resolver.get("ReservationsTable", "StreamArn").unwrap();
+    let stream_arn = resolver
+        .get(
+            "ReservationsTable",
+            devstack::template::Attribute::StreamArn,
+        )
+        .unwrap();
     let batch =
         shop_testkit::streams::read_all(&aws_sdk_dynamodbstreams::Client::new(&config), stream_arn)
             .await;

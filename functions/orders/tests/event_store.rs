@@ -141,7 +141,7 @@ async fn projecting_twice_or_out_of_order_leaves_the_same_view() {
     // The real stream, as Lambda would deliver it.
     let stream_arn = setup
         .resolver
-        .get("OrderEventsTable", "StreamArn")
+        .get("OrderEventsTable", devstack::template::Attribute::StreamArn)
         .unwrap()
         .to_owned();
     let streams_client = aws_sdk_dynamodbstreams::Client::new(&setup.config);

@@ -31,7 +31,7 @@ async fn setup() -> Setup {
             stack::name(&resolver, "ShipmentsTable"),
         ),
         stream_arn: resolver
-            .get("ShipmentsTable", "StreamArn")
+            .get("ShipmentsTable", devstack::template::Attribute::StreamArn)
             .unwrap()
             .to_owned(),
         streams: aws_sdk_dynamodbstreams::Client::new(&config),

@@ -5,11 +5,13 @@
 //! One module per AWS behaviour it stands in for, each usable and testable alone; `main.rs`
 //! only wires them.
 
+pub mod cargo;
 pub mod edge;
 pub mod emulator;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;
+pub mod plan;
 pub mod provision;
 pub mod seed;
 pub mod sources;
@@ -19,3 +21,16 @@ pub mod template;
 /// The account id moto uses in ARNs.
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
+
+/// An error with every cause after it (`a: b: c`): the SDK's errors say what the service
+/// answered only in their sources.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -99,7 +99,7 @@ async fn main() -> ExitCode {
         match Stack::start(cli.options.clone(), |step| eprintln!("devstack: {step} …")).await {
             Ok(stack) => stack,
             Err(error) => {
-                eprintln!("devstack: {error}");
+                eprintln!("devstack: {}", devstack::error_chain(&error));
                 return ExitCode::FAILURE;
             }
         };
@@ -263,7 +263,7 @@ fn print_banner(
     }
     if !stack.notes.is_empty() {
         println!();
-        println!("  Not emulated locally");
+        println!("  Local differences from AWS");
         for note in &stack.notes {
             println!("    {note}");
         }

@@ -4,21 +4,22 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    process::Stdio,
     time::Duration,
 };
 
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
+    cargo::{self, BuildError},
     edge::Edge,
     emulator::{Emulator, EmulatorError},
     gateway::{Authorizer, Cors, Gateway, Route, RouteTable},
     lambda::{FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
-    provision::{self, Clients, ProvisionError},
+    plan::Plan,
+    provision::{self, Clients, Delivery, ProvisionError},
     sources::{rules, streams},
-    template::{Function, Resolver, Template, TemplateError},
+    template::{Resolver, Template, TemplateError},
 };
 
 #[derive(Debug, Clone)]
@@ -76,21 +77,31 @@ pub enum StackError {
     Emulator(#[from] EmulatorError),
     #[error(transparent)]
     Provision(#[from] ProvisionError),
-    #[error("building the functions failed: {0}")]
-    Build(String),
+    #[error("building the functions failed")]
+    Build(#[from] BuildError),
     #[error(
         "{0}: the function's binary is missing; build it with `cargo build --workspace --bins`"
     )]
     MissingBinary(String),
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     Listen {
         port: u16,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot prepare the log folder: {0}")]
+    #[error("cannot prepare the log folder")]
     Logs(#[source] std::io::Error),
 }
+
+/// Where devstack behaves differently from AWS beyond the resources it accepts without
+/// emulating (those are listed per resource by [`Template::not_emulated`]). The banner prints
+/// both, so a difference is never a surprise.
+pub const LOCAL_DIFFERENCES: &[&str] = &[
+    "IAM: no policy of a function or state machine is enforced",
+    "API throttling (DefaultRouteSettings) is not applied",
+    "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
+    "stream mappings accept MaximumBatchingWindowInSeconds, Enabled, MaximumRecordAgeInSeconds and ParallelizationFactor without applying them",
+];
 
 /// What the running stack offers.
 #[derive(Debug, Clone)]
@@ -108,6 +119,7 @@ pub struct Stack {
     pub endpoints: Endpoints,
     pub lambda: Lambda,
     pub resolver: Resolver,
+    /// Template resources accepted without local effect, then [`LOCAL_DIFFERENCES`].
     pub notes: Vec<String>,
     pub logs: LogSink,
     emulator: Emulator,
@@ -118,100 +130,72 @@ impl Stack {
     /// Starts everything; `progress` hears about each step.
     pub async fn start(options: Options, progress: impl Fn(&str)) -> Result<Self, StackError> {
         let template = Template::load(&options.templates)?;
-        let functions = template.functions()?;
-
         let binaries = if options.build {
             progress("building the functions (cargo build)");
-            build(&options, functions.iter().map(|f| f.binary.as_str()))?
+            let functions = template.functions()?;
+            cargo::build(
+                &options.workspace,
+                options.release,
+                functions.iter().map(|f| f.binary.as_str()),
+            )?
         } else {
-            target_dir(&options)?.join(if options.release { "release" } else { "debug" })
+            cargo::binaries_dir(&options.workspace, options.release)?
         };
 
         let edge_listener = listen(options.edge_port).await?;
         let api_listener = listen(options.api_port).await?;
-        let edge_port = edge_listener.local_addr().map_or(0, |a| a.port());
-        let api_port = api_listener.local_addr().map_or(0, |a| a.port());
+        let edge_url = format!("http://127.0.0.1:{}", port_of(&edge_listener));
+        let api_url = format!("http://127.0.0.1:{}", port_of(&api_listener));
 
         progress("starting the AWS emulator (moto)");
         let emulator = if let Some(endpoint) = &options.endpoint {
             Emulator::external(endpoint).await?
         } else {
-            Emulator::start(&options.workspace, free_port().await?, edge_port).await?
+            let port = port_of(&listen(0).await?);
+            Emulator::start(&options.workspace, port, port_of(&edge_listener)).await?
         };
-        let sdk = shop_aws::loader()
-            .region(aws_config::Region::new(crate::REGION))
-            .endpoint_url(&emulator.endpoint)
-            .test_credentials()
-            .load()
-            .await;
-        let clients = Clients::new(&sdk);
+        let clients = Clients::new(
+            &shop_aws::loader()
+                .region(aws_config::Region::new(crate::REGION))
+                .endpoint_url(&emulator.endpoint)
+                .test_credentials()
+                .load()
+                .await,
+        );
 
         progress("provisioning the template's resources");
-        let mut parameters: HashMap<String, String> = template
-            .parameters
-            .iter()
-            .filter_map(|(name, default)| default.clone().map(|d| (name.clone(), d)))
-            .collect();
-        parameters.extend(options.parameters.clone());
-        let resolver = Resolver::new(
-            crate::REGION,
-            crate::ACCOUNT,
-            &options.stack_name,
-            parameters,
-        );
-        let provisioned = provision::provision(&template, resolver, &clients).await?;
-        let resolver = provisioned.resolver;
+        let provisioned =
+            provision::provision(&template, resolver(&options, &template), &clients).await?;
+        let plan = provisioned.plan;
 
-        let edge_url = format!("http://127.0.0.1:{edge_port}");
         let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
         let lambda = Lambda::new(function_pools(
-            &functions, &resolver, &binaries, &edge_url, &options, &logs,
+            &plan, &binaries, &edge_url, &options, &logs,
         )?);
-
-        let mut tasks = Vec::new();
-        let edge = Edge::new(lambda.clone(), &emulator.endpoint).router();
-        tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(edge_listener, edge).await;
-        }));
-        let (gateway, pool) = gateway(
-            &template,
-            &functions,
-            &resolver,
+        let tasks = run_sources(
+            edge_listener,
+            api_listener,
+            &plan,
+            provisioned.deliveries,
             &emulator.endpoint,
+            &clients,
             &lambda,
-        )?;
-        tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(api_listener, gateway.router()).await;
-        }));
-        for mapping in stream_mappings(&template, &functions, &resolver)? {
-            tasks.push(tokio::spawn(streams::run(
-                mapping,
-                clients.streams.clone(),
-                clients.sqs.clone(),
-                lambda.clone(),
-            )));
-        }
-        for delivery in provisioned.deliveries {
-            tasks.push(tokio::spawn(rules::run(
-                delivery,
-                clients.sqs.clone(),
-                clients.sfn.clone(),
-                lambda.clone(),
-            )));
-        }
-
+        );
+        let mut notes = template.not_emulated();
+        notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
+        let authorizer = plan.authorizer.as_ref();
         Ok(Self {
             endpoints: Endpoints {
-                api_url: format!("http://127.0.0.1:{api_port}"),
+                api_url,
                 edge_url,
                 emulator_url: emulator.endpoint.clone(),
-                user_pool_id: pool.as_ref().map(|(id, _)| id.clone()),
-                user_pool_client_id: pool.map(|(_, client)| client),
+                user_pool_id: authorizer.and_then(|a| a.user_pool_id()).map(str::to_owned),
+                user_pool_client_id: authorizer.and_then(|a| a.audiences.first().cloned()),
                 region: crate::REGION.to_owned(),
             },
             lambda,
-            resolver,
-            notes: provisioned.notes,
+            resolver: provisioned.resolver,
+            notes,
             logs,
             emulator,
             tasks,
@@ -230,123 +214,70 @@ impl Stack {
     }
 }
 
+/// Template parameters: defaults, then the options' overrides.
+fn resolver(options: &Options, template: &Template) -> Resolver {
+    let mut parameters: HashMap<String, String> = template
+        .parameters
+        .iter()
+        .filter_map(|(name, default)| default.clone().map(|d| (name.clone(), d)))
+        .collect();
+    parameters.extend(options.parameters.clone());
+    Resolver::new(
+        crate::REGION,
+        crate::ACCOUNT,
+        &options.stack_name,
+        parameters,
+    )
+}
+
 async fn listen(port: u16) -> Result<TcpListener, StackError> {
     TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|source| StackError::Listen { port, source })
 }
 
-async fn free_port() -> Result<u16, StackError> {
-    let listener = listen(0).await?;
-    Ok(listener.local_addr().map_or(0, |a| a.port()))
-}
-
-fn target_dir(options: &Options) -> Result<PathBuf, StackError> {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        return Ok(if dir.is_absolute() {
-            dir
-        } else {
-            options.workspace.join(dir)
-        });
-    }
-    let output = std::process::Command::new(cargo())
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(&options.workspace)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| StackError::Build(e.to_string()))?;
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| StackError::Build(e.to_string()))?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .ok_or_else(|| StackError::Build("cargo metadata names no target directory".to_owned()))
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-/// Builds the named binaries; returns the folder they are in.
-fn build<'a>(
-    options: &Options,
-    binaries: impl Iterator<Item = &'a str>,
-) -> Result<PathBuf, StackError> {
-    let mut command = std::process::Command::new(cargo());
-    command.arg("build").current_dir(&options.workspace);
-    if options.release {
-        command.arg("--release");
-    }
-    for binary in binaries {
-        command.args(["--bin", binary]);
-    }
-    let status = command
-        .status()
-        .map_err(|e| StackError::Build(e.to_string()))?;
-    if !status.success() {
-        return Err(StackError::Build(format!(
-            "cargo build exited with {status}"
-        )));
-    }
-    Ok(target_dir(options)?.join(if options.release { "release" } else { "debug" }))
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().map_or(0, |a| a.port())
 }
 
 /// A process pool per function, each with the environment Lambda and the template give it.
 fn function_pools(
-    functions: &[Function],
-    resolver: &Resolver,
+    plan: &Plan,
     binaries: &Path,
     edge_url: &str,
     options: &Options,
     logs: &LogSink,
 ) -> Result<Vec<FunctionPool>, StackError> {
     let mut pools = Vec::new();
-    for function in functions {
+    for function in &plan.functions {
         let binary = binaries.join(&function.binary);
         if !binary.exists() {
             return Err(StackError::MissingBinary(binary.display().to_string()));
         }
-        let name = resolver
-            .get(&function.logical_id, "Ref")
-            .unwrap_or_default()
-            .to_owned();
-        let mut environment: Vec<(String, String)> = [
+        let memory = function.memory_mb.to_string();
+        let log_group = format!("/aws/lambda/{}", function.name);
+        let runtime = [
             ("AWS_ENDPOINT_URL", edge_url),
             ("AWS_REGION", crate::REGION),
             ("AWS_DEFAULT_REGION", crate::REGION),
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_LAMBDA_FUNCTION_NAME", &name),
+            ("AWS_LAMBDA_FUNCTION_NAME", &function.name),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        environment.push((
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
-            function.memory_mb.to_string(),
-        ));
-        environment.push((
-            "AWS_LAMBDA_LOG_GROUP_NAME".to_owned(),
-            format!("/aws/lambda/{name}"),
-        ));
-        for (key, value) in &function.environment {
-            let at = format!(
-                "{}.Properties.Environment.Variables.{key}",
-                function.logical_id
-            );
-            environment.push((key.clone(), resolver.resolve_string(value, &at)?));
-        }
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &memory),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", &log_group),
+        ];
+        let environment = runtime
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .chain(function.environment.iter().cloned())
+            .collect();
         pools.push(FunctionPool::new(
             FunctionSpec {
                 logical_id: function.logical_id.clone(),
-                arn: resolver
-                    .get(&function.logical_id, "Arn")
-                    .unwrap_or_default()
-                    .to_owned(),
-                name,
+                arn: function.arn.clone(),
+                name: function.name.clone(),
                 binary,
                 environment,
                 timeout: function.timeout,
@@ -359,83 +290,51 @@ fn function_pools(
     Ok(pools)
 }
 
-/// The HTTP API's gateway, and the user pool and app client its authorizer trusts.
-fn gateway(
-    template: &Template,
-    functions: &[Function],
-    resolver: &Resolver,
+/// Serves the edge and the HTTP API and starts every stream mapping and rule delivery.
+fn run_sources(
+    edge_listener: TcpListener,
+    api_listener: TcpListener,
+    plan: &Plan,
+    deliveries: Vec<Delivery>,
     emulator: &str,
+    clients: &Clients,
     lambda: &Lambda,
-) -> Result<(Gateway, Option<(String, String)>), StackError> {
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let edge = Edge::new(lambda.clone(), emulator).router();
+    tasks.push(tokio::spawn(async move {
+        let _ = axum::serve(edge_listener, edge).await;
+    }));
     let routes = RouteTable::new(
-        functions
+        plan.routes
             .iter()
-            .flat_map(Function::http_routes)
             .map(|r| Route::new(&r.method, &r.path, &r.function, r.public))
             .collect(),
     );
-    let Some(api) = template.http_api()? else {
-        return Ok((Gateway::new(routes, None, None, lambda.clone()), None));
-    };
-    let cors = api.cors.as_ref().map(Cors::from_template);
-    let Some(issuer) = &api.jwt_issuer else {
-        return Ok((Gateway::new(routes, None, cors, lambda.clone()), None));
-    };
-    let at = format!("{}.Properties.Auth", api.logical_id);
-    let issuer = resolver.resolve_string(issuer, &at)?;
-    let audiences = api
-        .jwt_audience
-        .iter()
-        .map(|a| resolver.resolve_string(a, &at))
-        .collect::<Result<Vec<_>, _>>()?;
-    let pool = issuer
-        .rsplit('/')
-        .next()
-        .zip(audiences.first())
-        .map(|(pool, client)| (pool.to_owned(), client.clone()));
-    let authorizer = Authorizer::new(&issuer, audiences, emulator);
-    Ok((
-        Gateway::new(routes, Some(authorizer), cors, lambda.clone()),
-        pool,
-    ))
-}
-
-/// The event source mappings of the functions' DynamoDB stream events.
-fn stream_mappings(
-    template: &Template,
-    functions: &[Function],
-    resolver: &Resolver,
-) -> Result<Vec<streams::StreamMapping>, StackError> {
-    let mut mappings = Vec::new();
-    for function in functions {
-        for source in function.stream_sources() {
-            let stream_arn =
-                resolver.resolve_string(&source.stream, &format!("{}.Stream", source.at))?;
-            let on_failure = match &source.on_failure {
-                Some(destination) => {
-                    let queue = template.referenced(destination).ok_or_else(|| {
-                        TemplateError::unsupported(
-                            format!("{}.DestinationConfig", source.at),
-                            "the on-failure destination must be a queue of the template",
-                        )
-                    })?;
-                    resolver
-                        .get(&queue.logical_id, "QueueUrl")
-                        .map(str::to_owned)
-                }
-                None => None,
-            };
-            mappings.push(streams::StreamMapping {
-                function: function.logical_id.clone(),
-                stream_arn,
-                trim_horizon: source.trim_horizon,
-                batch_size: source.batch_size,
-                max_retries: source.max_retries,
-                report_batch_item_failures: source.report_batch_item_failures,
-                bisect_on_error: source.bisect_on_error,
-                on_failure,
-            });
-        }
+    let authorizer = plan
+        .authorizer
+        .as_ref()
+        .map(|a| Authorizer::new(&a.issuer, a.audiences.clone(), emulator));
+    let cors = plan.cors.as_ref().map(Cors::from);
+    let gateway = Gateway::new(routes, authorizer, cors, lambda.clone());
+    tasks.push(tokio::spawn(async move {
+        let _ = axum::serve(api_listener, gateway.router()).await;
+    }));
+    for mapping in &plan.stream_mappings {
+        tasks.push(tokio::spawn(streams::run(
+            mapping.clone(),
+            clients.streams.clone(),
+            clients.sqs.clone(),
+            lambda.clone(),
+        )));
     }
-    Ok(mappings)
+    for delivery in deliveries {
+        tasks.push(tokio::spawn(rules::run(
+            delivery,
+            clients.sqs.clone(),
+            clients.sfn.clone(),
+            lambda.clone(),
+        )));
+    }
+    tasks
 }

@@ -1,7 +1,11 @@
 //! Requests as API Gateway (HTTP API, payload format 2.0) hands them to a Lambda function,
 //! turned into `http::Request`s by lambda_http exactly as in production, and sent to a router.
 
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use axum::Router;
+use devstack::gateway::payload::{self, MatchedRequest};
 use http::Method;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -95,52 +99,37 @@ impl ApiRequest {
         self.header("content-type", content_type)
     }
 
-    /// The Lambda event API Gateway would send for this request.
-    pub fn to_event(&self) -> Value {
+    /// The Lambda event API Gateway would send for this request, built by devstack's
+    /// gateway code (routed to the function's `$default` route: the router matches paths).
+    pub fn to_event(&self) -> ApiGatewayV2httpRequest {
         let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
-        let mut headers = serde_json::Map::new();
+        let mut headers = http::HeaderMap::new();
         for (name, value) in &self.headers {
-            headers.insert(name.to_ascii_lowercase(), value.clone().into());
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
         }
-        let mut context = json!({
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {
-                "method": self.method.as_str(),
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "testkit"
-            },
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "27/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_000_000_000_i64
-        });
-        if let As::User { id, groups } = &self.caller {
-            context["authorizer"] = json!({
-                "jwt": {
-                    "claims": {
-                        "sub": id,
-                        "cognito:groups": format!("[{}]", groups.join(" ")),
-                        "token_use": "access"
-                    },
-                    "scopes": null
-                }
-            });
-        }
-        json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": context,
-            "body": self.body,
-            "isBase64Encoded": false
+        headers.insert("user-agent", http::HeaderValue::from_static("testkit"));
+        let claims = match &self.caller {
+            As::Anonymous => None,
+            As::User { id, groups } => Some(json!({
+                "sub": id,
+                "cognito:groups": groups,
+                "token_use": "access",
+            })),
+        };
+        payload::request_event(&MatchedRequest {
+            method: &self.method,
+            path,
+            query,
+            headers: &headers,
+            body: self.body.as_deref().unwrap_or_default().as_bytes(),
+            route_key: "$default",
+            path_parameters: HashMap::new(),
+            claims: claims.as_ref().and_then(Value::as_object),
         })
     }
 }
@@ -155,7 +144,7 @@ pub struct ApiResponse {
 
 /// Sends `request` to `router` the way lambda_http does in a deployed function.
 pub async fn send(router: &Router, request: &ApiRequest) -> ApiResponse {
-    let event = request.to_event().to_string();
+    let event = serde_json::to_string(&request.to_event()).expect("events serialize");
     let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
     let response = router
         .clone()

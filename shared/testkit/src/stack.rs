@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_config::SdkConfig;
 use devstack::{
     provision::{self, Clients},
-    template::{Resolver, Template},
+    template::{Attribute, Resolver, Template},
 };
 
 /// Provisions `infra/template.yaml` with a unique stack name and stage (so tests in parallel
@@ -34,7 +34,7 @@ pub async fn provision(config: &SdkConfig, parameters: &[(&str, &str)]) -> Resol
 /// The name (or id, for Cognito) of a provisioned resource.
 pub fn name(resolver: &Resolver, logical_id: &str) -> String {
     resolver
-        .get(logical_id, "Ref")
+        .get(logical_id, Attribute::Ref)
         .unwrap_or_else(|| panic!("{logical_id} was not provisioned"))
         .to_owned()
 }

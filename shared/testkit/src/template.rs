@@ -2,7 +2,7 @@
 //! model and created by its provisioner, so tests use the key schema that deploys.
 
 use aws_sdk_dynamodb::Client;
-use devstack::template::Template;
+use devstack::template::{Properties, Template};
 
 /// Creates the table the template declares as `logical_id`, named `table_name`, and returns
 /// its stream ARN when it has a stream.
@@ -12,11 +12,10 @@ pub async fn create_table(client: &Client, logical_id: &str, table_name: &str) -
     let resource = template
         .resource(logical_id)
         .unwrap_or_else(|| panic!("no resource {logical_id} in infra/template.yaml"));
-    assert_eq!(
-        resource.kind, "AWS::DynamoDB::Table",
-        "{logical_id} is not a table"
-    );
-    devstack::provision::create_table(client, &resource.properties, table_name)
+    let Properties::Table(table) = &resource.properties else {
+        panic!("{logical_id} is not a table");
+    };
+    devstack::provision::dynamodb::create_table(client, table, table_name)
         .await
         .expect("create table")
 }

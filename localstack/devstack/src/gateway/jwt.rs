@@ -120,46 +120,9 @@ impl Authorizer {
     }
 }
 
-/// Claims as API Gateway passes them to a function: every value a string, arrays written as
-/// `[a b]`, objects as JSON.
-pub fn claims_as_strings(claims: &Map<String, Value>) -> Map<String, Value> {
-    claims
-        .iter()
-        .map(|(name, value)| {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Array(items) => format!(
-                    "[{}]",
-                    items
-                        .iter()
-                        .map(|item| item
-                            .as_str()
-                            .map_or_else(|| item.to_string(), str::to_owned))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                other => other.to_string(),
-            };
-            (name.clone(), Value::String(text))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    #[test]
-    fn claims_become_strings_with_arrays_in_brackets() {
-        let claims = json!({"sub": "u1", "cognito:groups": ["admin", "customer"], "exp": 1_700_000_000, "email_verified": true});
-        let strings = claims_as_strings(claims.as_object().unwrap());
-        assert_eq!(
-            Value::Object(strings),
-            json!({"sub": "u1", "cognito:groups": "[admin customer]", "exp": "1700000000", "email_verified": "true"})
-        );
-    }
 
     #[tokio::test]
     async fn a_missing_or_malformed_token_is_refused_before_any_key_lookup() {

@@ -11,7 +11,8 @@ use bytes::Bytes;
 
 use crate::{
     lambda::{Lambda, Outcome},
-    provision::{Delivery, DeliveryTarget},
+    plan::DeliveryTarget,
+    provision::Delivery,
 };
 
 /// Runs one delivery until the task is aborted.

@@ -6,6 +6,35 @@ use serde_json::{Map, Value};
 
 use super::TemplateError;
 
+/// What a reference can ask of a resource: `!Ref` or one `!GetAtt` attribute. Only the
+/// attributes devstack records exist; anything else in the template is an error naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    Ref,
+    Arn,
+    Name,
+    StreamArn,
+    QueueUrl,
+    QueueName,
+    ProviderName,
+    ProviderUrl,
+}
+
+impl Attribute {
+    fn from_get_att(name: &str) -> Option<Self> {
+        Some(match name {
+            "Arn" => Self::Arn,
+            "Name" => Self::Name,
+            "StreamArn" => Self::StreamArn,
+            "QueueUrl" => Self::QueueUrl,
+            "QueueName" => Self::QueueName,
+            "ProviderName" => Self::ProviderName,
+            "ProviderURL" => Self::ProviderUrl,
+            _ => return None,
+        })
+    }
+}
+
 /// Knows every value a reference can resolve to: pseudo parameters, template parameters and
 /// the attributes of resources provisioned so far.
 #[derive(Debug, Clone)]
@@ -14,7 +43,7 @@ pub struct Resolver {
     account: String,
     stack: String,
     parameters: HashMap<String, String>,
-    attributes: HashMap<(String, String), String>,
+    attributes: HashMap<(String, Attribute), String>,
 }
 
 impl Resolver {
@@ -45,16 +74,32 @@ impl Resolver {
         &self.stack
     }
 
-    /// Records what `!Ref logical_id` (attribute `Ref`) or `!GetAtt logical_id.attribute` is.
-    pub fn set(&mut self, logical_id: &str, attribute: &str, value: impl Into<String>) {
+    /// Records what `!Ref logical_id` ([`Attribute::Ref`]) or `!GetAtt logical_id.attribute` is.
+    pub fn set(&mut self, logical_id: &str, attribute: Attribute, value: impl Into<String>) {
         self.attributes
-            .insert((logical_id.to_owned(), attribute.to_owned()), value.into());
+            .insert((logical_id.to_owned(), attribute), value.into());
     }
 
-    pub fn get(&self, logical_id: &str, attribute: &str) -> Option<&str> {
+    pub fn get(&self, logical_id: &str, attribute: Attribute) -> Option<&str> {
         self.attributes
-            .get(&(logical_id.to_owned(), attribute.to_owned()))
+            .get(&(logical_id.to_owned(), attribute))
             .map(String::as_str)
+    }
+
+    /// Like [`Resolver::get`], for an attribute the caller needs: its absence is an error
+    /// naming where it was needed.
+    pub fn require(
+        &self,
+        logical_id: &str,
+        attribute: Attribute,
+        at: &str,
+    ) -> Result<&str, TemplateError> {
+        self.get(logical_id, attribute).ok_or_else(|| {
+            TemplateError::unsupported(
+                at,
+                format!("{logical_id} has no {attribute:?} devstack provisioned"),
+            )
+        })
     }
 
     /// `value` with every intrinsic function replaced by its result.
@@ -112,13 +157,13 @@ impl Resolver {
         let name = argument
             .as_str()
             .ok_or_else(|| TemplateError::unsupported(at, "!Ref takes a name"))?;
-        self.lookup(name, "Ref", at)
+        self.lookup(name, Attribute::Ref, at)
     }
 
     fn get_att(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
         match argument.as_array().map(Vec::as_slice) {
             Some([Value::String(resource), Value::String(attribute)]) => {
-                self.lookup(resource, attribute, at)
+                self.get_att_named(resource, attribute, at)
             }
             _ => Err(TemplateError::unsupported(
                 at,
@@ -127,8 +172,23 @@ impl Resolver {
         }
     }
 
-    fn lookup(&self, name: &str, attribute: &str, at: &str) -> Result<String, TemplateError> {
-        if attribute == "Ref" {
+    fn get_att_named(
+        &self,
+        resource: &str,
+        attribute: &str,
+        at: &str,
+    ) -> Result<String, TemplateError> {
+        let known = Attribute::from_get_att(attribute).ok_or_else(|| {
+            TemplateError::unsupported(
+                at,
+                format!("!GetAtt {resource}.{attribute}: devstack records no such attribute"),
+            )
+        })?;
+        self.lookup(resource, known, at)
+    }
+
+    fn lookup(&self, name: &str, attribute: Attribute, at: &str) -> Result<String, TemplateError> {
+        if attribute == Attribute::Ref {
             let pseudo = match name {
                 "AWS::Region" => Some(self.region.clone()),
                 "AWS::AccountId" => Some(self.account.clone()),
@@ -142,10 +202,10 @@ impl Resolver {
             }
         }
         self.get(name, attribute).map(str::to_owned).ok_or_else(|| {
-            let what = if attribute == "Ref" {
+            let what = if attribute == Attribute::Ref {
                 format!("!Ref {name}")
             } else {
-                format!("!GetAtt {name}.{attribute}")
+                format!("!GetAtt {name}.{attribute:?}")
             };
             TemplateError::unsupported(at, format!("{what} names nothing devstack provisions"))
         })
@@ -188,9 +248,9 @@ impl Resolver {
             } else if let Some(value) = variables.get(name) {
                 out.push_str(&self.resolve_string(value, at)?);
             } else if let Some((resource, attribute)) = name.split_once('.') {
-                out.push_str(&self.lookup(resource, attribute, at)?);
+                out.push_str(&self.get_att_named(resource, attribute, at)?);
             } else {
-                out.push_str(&self.lookup(name, "Ref", at)?);
+                out.push_str(&self.lookup(name, Attribute::Ref, at)?);
             }
             rest = &after[end + 1..];
         }
@@ -226,9 +286,9 @@ mod tests {
             "shop-local",
             HashMap::from([("Stage".to_owned(), "local".to_owned())]),
         );
-        resolver.set("UserPool", "Ref", "us-east-1_abc");
-        resolver.set("Table", "Ref", "shop-local-Table");
-        resolver.set("Table", "StreamArn", "arn:stream");
+        resolver.set("UserPool", Attribute::Ref, "us-east-1_abc");
+        resolver.set("Table", Attribute::Ref, "shop-local-Table");
+        resolver.set("Table", Attribute::StreamArn, "arn:stream");
         resolver
     }
 
@@ -281,5 +341,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("Fn::If"), "{error}");
+    }
+
+    #[test]
+    fn an_attribute_devstack_does_not_record_is_an_error_naming_it() {
+        let error = resolver()
+            .resolve(&json!({"Fn::GetAtt": ["Table", "ConsumedCapacity"]}), "R.P")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("Table.ConsumedCapacity"), "{error}");
+        let error = resolver()
+            .resolve(&json!({"Fn::GetAtt": ["UserPool", "Arn"]}), "R.P")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("names nothing devstack provisions"),
+            "{error}"
+        );
     }
 }

@@ -2,14 +2,19 @@
 //! emulates. The template is the single source of truth; anything in it devstack cannot
 //! stand in for is an error naming the resource and property, never a silent skip.
 
+mod document;
 mod intrinsics;
-mod model;
+mod kind;
+pub mod properties;
+mod wiring;
 mod yaml;
 
-pub use intrinsics::Resolver;
-pub use model::{
-    EventTarget, Function, FunctionEvent, HttpApi, HttpRoute, Resource, RuleSpec, StateMachine,
-    StreamSource, Template,
+pub use document::{Resource, Template};
+pub use intrinsics::{Attribute, Resolver};
+pub use kind::{ResourceKind, Support};
+pub use properties::Properties;
+pub use wiring::{
+    EventTarget, Function, FunctionEvent, HttpApi, HttpRoute, RuleSpec, StateMachine, StreamSource,
 };
 
 #[derive(Debug, thiserror::Error)]

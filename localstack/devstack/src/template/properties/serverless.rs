@@ -1,0 +1,241 @@
+//! SAM's `AWS::Serverless::Function` (with `Globals.Function` merged in), `HttpApi` and
+//! `StateMachine`, and the event sources devstack stands in for.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::events::{DeadLetterConfig, RetryPolicy};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct FunctionProperties {
+    pub timeout: Option<u32>,
+    pub memory_size: Option<u32>,
+    pub environment: Option<Environment>,
+    #[serde(default)]
+    pub events: BTreeMap<String, FunctionEventSource>,
+    /// Where the code is and how it is packaged: devstack runs the cargo binary named in the
+    /// resource's `Metadata` instead.
+    pub code_uri: Option<Value>,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub architectures: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Not enforced locally: the emulator checks no IAM.
+    pub policies: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Environment {
+    /// Values may be intrinsics, resolved when the function starts.
+    pub variables: Map<String, Value>,
+}
+
+/// `Metadata` of a function: devstack runs `rust-cargolambda` builds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionMetadata {
+    pub build_properties: BuildProperties,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BuildProperties {
+    /// The cargo binary that is the function.
+    pub binary: String,
+}
+
+/// A function's event source; any other `Type` is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "Type", content = "Properties", deny_unknown_fields)]
+pub enum FunctionEventSource {
+    HttpApi(HttpApiEvent),
+    DynamoDB(DynamoDbEvent),
+    EventBridgeRule(EventBridgeRuleEvent),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct HttpApiEvent {
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub auth: Option<RouteAuth>,
+    /// devstack serves the template's one HTTP API.
+    pub api_id: Option<Value>,
+    /// The function's own timeout bounds the call locally.
+    pub timeout_in_millis: Option<Value>,
+    /// devstack speaks payload format 2.0 only.
+    pub payload_format_version: Option<PayloadFormatVersion>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub enum PayloadFormatVersion {
+    #[serde(rename = "2.0")]
+    V2,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RouteAuth {
+    /// `NONE`: the route needs no token; otherwise the API's default authorizer.
+    pub authorizer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DynamoDbEvent {
+    pub stream: Value,
+    pub starting_position: StartingPosition,
+    pub batch_size: Option<u32>,
+    pub maximum_retry_attempts: Option<i64>,
+    #[serde(default)]
+    pub function_response_types: Vec<FunctionResponseType>,
+    pub bisect_batch_on_function_error: Option<bool>,
+    pub destination_config: Option<DestinationConfig>,
+    // Accepted but not yet emulated; see the stream poller.
+    pub maximum_batching_window_in_seconds: Option<u32>,
+    pub enabled: Option<bool>,
+    pub maximum_record_age_in_seconds: Option<i64>,
+    pub parallelization_factor: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StartingPosition {
+    TrimHorizon,
+    Latest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum FunctionResponseType {
+    ReportBatchItemFailures,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DestinationConfig {
+    pub on_failure: OnFailure,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct OnFailure {
+    #[serde(rename = "Type")]
+    pub kind: Option<DestinationKind>,
+    pub destination: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum DestinationKind {
+    #[serde(rename = "SQS")]
+    Sqs,
+}
+
+/// SAM's `EventBridgeRule` event of a function or state machine. Input transformation
+/// (`Input`, `InputPath`) is refused: devstack does not emulate it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EventBridgeRuleEvent {
+    pub event_bus_name: Option<Value>,
+    pub pattern: Value,
+    pub retry_policy: Option<RetryPolicy>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
+    pub target: Option<SamRuleTarget>,
+    pub rule_name: Option<Value>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SamRuleTarget {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct HttpApiProperties {
+    pub auth: Option<HttpApiAuth>,
+    pub cors_configuration: Option<CorsConfiguration>,
+    /// devstack serves one stage at the root.
+    pub stage_name: Option<Value>,
+    /// Not emulated: devstack does not throttle.
+    pub default_route_settings: Option<Value>,
+    pub description: Option<String>,
+    pub fail_on_warnings: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct HttpApiAuth {
+    pub default_authorizer: Option<String>,
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Authorizer>,
+}
+
+/// An HTTP API authorizer; only JWT authorizers are emulated (a Lambda authorizer's
+/// `FunctionArn` is an unknown field here).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Authorizer {
+    pub identity_source: Option<String>,
+    pub jwt_configuration: JwtConfiguration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub struct JwtConfiguration {
+    pub issuer: Value,
+    #[serde(default)]
+    pub audience: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CorsConfiguration {
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct StateMachineProperties {
+    /// A local file, relative to the template.
+    pub definition_uri: String,
+    #[serde(default)]
+    pub definition_substitutions: BTreeMap<String, Value>,
+    #[serde(rename = "Type")]
+    pub kind: Option<StateMachineType>,
+    #[serde(default)]
+    pub events: BTreeMap<String, StateMachineEventSource>,
+    /// Not enforced or recorded locally.
+    pub policies: Option<Value>,
+    pub role: Option<Value>,
+    pub logging: Option<Value>,
+    pub tracing: Option<Value>,
+    /// devstack names it `<stack>-<logical id>` like CloudFormation does without a name.
+    pub name: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StateMachineType {
+    Standard,
+    Express,
+}
+
+/// A state machine's event source; only EventBridge rules are emulated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "Type", content = "Properties", deny_unknown_fields)]
+pub enum StateMachineEventSource {
+    EventBridgeRule(EventBridgeRuleEvent),
+}
