@@ -1,8 +1,8 @@
-//! Settings from the environment the SAM template (or devstack) gives each function. Each
-//! function reads only the groups it uses.
+//! Settings from the environment the SAM template (or devstack) gives each function, read once
+//! at init. Each function reads only the groups it uses.
 
 use aws_sdk_dynamodb::Client;
-use shop_aws::{MissingSetting, required_env};
+use shop_aws::{ConfigError, MissingSetting, Stage, required_env, settings};
 
 use crate::{
     adapters::{EventStore, ProductCopies, ReadModel},
@@ -42,4 +42,24 @@ pub fn orders(client: &Client) -> Result<Orders, MissingSetting> {
         views: read_model(client)?,
         products: product_copies(client)?,
     })
+}
+
+/// Failure injection for the system tests (`orders-tasks`): off unless set, and refused at
+/// start-up on any stage but the local one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TestHooks {
+    /// `TEST_HOOKS=true`: confirming an order whose shipping address is named
+    /// [`CRASH_ON_CONFIRM`](crate::entrypoints::tasks::CRASH_ON_CONFIRM) kills the task's
+    /// process, as a crash mid-task would.
+    pub crash_on_confirm: bool,
+}
+
+impl TestHooks {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let crash_on_confirm = settings::optional_flag("TEST_HOOKS")?.unwrap_or(false);
+        if crash_on_confirm {
+            Stage::from_env()?.permit_test_hook("TEST_HOOKS")?;
+        }
+        Ok(Self { crash_on_confirm })
+    }
 }

@@ -107,12 +107,13 @@ impl Orders {
                 order_id,
                 replayed: false,
             }),
-            // A concurrent request with the same key won the claim: answer as it did.
-            Err(AppendError::KeyClaimed) => match claim {
+            // A new order's id is fresh, so the race was over the key: a concurrent request
+            // with the same key won the claim (or is writing it); answer as it did, or 409
+            // while it is still in flight.
+            Err(AppendError::KeyClaimed | AppendError::Conflict) => match claim {
                 Some(claim) => self.replay(&claim).await?.ok_or(OrdersError::Conflict),
                 None => Err(OrdersError::Conflict),
             },
-            Err(AppendError::Conflict) => Err(OrdersError::Conflict),
             Err(AppendError::Store(error)) => Err(error.into()),
         }
     }

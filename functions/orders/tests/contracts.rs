@@ -98,6 +98,22 @@ fn the_stream_sample_maps_to_valid_integration_events() {
 }
 
 #[test]
+fn the_catalog_samples_are_read_by_the_catalog_sync_inbox() {
+    use orders::entrypoints::bus::catalog_sync::CatalogProducts;
+    use shop_events::Delivery;
+    for (name, sequence) in [
+        ("eventbridge.catalog-1-ProductCreated.json", 1),
+        ("eventbridge.catalog-2-ProductUpdated.json", 2),
+        ("eventbridge.catalog-3-ProductDiscontinued.json", 3),
+    ] {
+        let event = serde_json::from_str(&sample(name)).unwrap();
+        let delivery = Delivery::<CatalogProducts>::read(event)
+            .unwrap_or_else(|rejected| panic!("{name}: {rejected}"));
+        assert_eq!(delivery.sequence, sequence, "{name}");
+    }
+}
+
+#[test]
 fn the_http_and_task_samples_are_what_their_triggers_deliver() {
     let request = lambda_http::request::from_str(&sample("orders-http.place-order.json")).unwrap();
     assert_eq!(request.uri().path(), "/orders");

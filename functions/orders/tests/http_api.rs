@@ -262,6 +262,39 @@ async fn only_a_confirmed_unshipped_order_can_be_cancelled() {
     assert!(refused.body["detail"].as_str().unwrap().contains("SHIPPED"));
 }
 
+#[tokio::test]
+async fn concurrent_cancels_of_an_order_cancel_it_once_and_never_fail() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let id = setup.place("c-1").await;
+    setup
+        .orders
+        .execute(&id, &OrderCommand::Confirm, "saga")
+        .await
+        .unwrap();
+    let path = format!("/orders/{id}/cancel");
+    let request = ApiRequest::post(&path).caller(As::customer("c-1"));
+    let responses = futures::future::join_all((0..6).map(|_| send(&app, &request))).await;
+    for response in &responses {
+        // Losers of the race decide again and find the order cancelled (202), or answer 409
+        // after losing too often; never a 500.
+        assert!(
+            [202, 409].contains(&response.status),
+            "{} {:#}",
+            response.status,
+            response.body
+        );
+    }
+    let trail = get(&app, "c-1", &format!("/orders/{id}/events")).await;
+    let cancellations = trail.body.as_array().unwrap().iter();
+    assert_eq!(
+        cancellations
+            .filter(|event| event["type"] == "OrderCancelled")
+            .count(),
+        1
+    );
+}
+
 #[test]
 fn the_published_openapi_document_is_up_to_date() {
     shop_testkit::assert_openapi_document("orders", &http::openapi());

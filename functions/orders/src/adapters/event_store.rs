@@ -9,11 +9,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::SdkError,
-    operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Put, TransactWriteItem},
 };
 use serde::{Deserialize, Serialize};
+use shop_aws::dynamo::{self, DynamoError, TransactionError};
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -92,15 +91,9 @@ impl EventStore {
         }
     }
 
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        for table in [&self.events_table, &self.idempotency_table] {
-            self.client
-                .describe_table()
-                .table_name(table)
-                .send()
-                .await?;
-        }
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.events_table).await?;
+        dynamo::connect(&self.client, &self.idempotency_table).await
     }
 
     /// The events of one order in sequence order, the first `up_to` of them when given.
@@ -170,10 +163,10 @@ impl EventStore {
                 "attribute_not_exists(#key)",
             ));
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(error) => Err(classify(error, events.len())),
-        }
+        appended(
+            dynamo::classify_transaction(request.send().await).map(|_| ()),
+            events.len(),
+        )
     }
 
     /// The order an idempotency key produced, and the hash of the request that claimed it.
@@ -232,25 +225,51 @@ fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
         .build()
 }
 
-/// Which condition cancelled the transaction: an event's (the order moved on: a conflict) or
-/// the idempotency claim's (another request with the same key won).
-fn classify(error: SdkError<TransactWriteItemsError>, event_count: usize) -> AppendError {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        error.as_service_error()
-    {
-        let failed = |index: usize| {
-            cancelled
-                .cancellation_reasons()
-                .get(index)
-                .and_then(|reason| reason.code())
-                == Some("ConditionalCheckFailed")
-        };
-        if (0..event_count).any(failed) {
-            return AppendError::Conflict;
+/// What an append's transaction came to. The events are its first `event_count` items and the
+/// idempotency claim the one after them: a failed event condition means the order moved on
+/// (a conflict), a failed claim that another request with the same key won. A
+/// `TransactionConflict` is the same race caught while both transactions ran, so it is a
+/// conflict too: the command is decided again on fresh state, never answered with a 500.
+fn appended(result: Result<(), TransactionError>, event_count: usize) -> Result<(), AppendError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(TransactionError::ConditionsFailed(items))
+            if items.iter().any(|&item| item < event_count) =>
+        {
+            Err(AppendError::Conflict)
         }
-        if failed(event_count) {
-            return AppendError::KeyClaimed;
-        }
+        Err(TransactionError::ConditionsFailed(_)) => Err(AppendError::KeyClaimed),
+        Err(TransactionError::Conflict) => Err(AppendError::Conflict),
+        Err(TransactionError::Dynamo(error)) => Err(StoreError::from(error).into()),
     }
-    AppendError::Store(error.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_event_condition_is_a_conflict_and_a_failed_claim_a_claimed_key() {
+        let failed = |items: Vec<usize>| Err(TransactionError::ConditionsFailed(items));
+        assert!(matches!(
+            appended(failed(vec![0]), 2),
+            Err(AppendError::Conflict)
+        ));
+        assert!(matches!(
+            appended(failed(vec![1, 2]), 2),
+            Err(AppendError::Conflict)
+        ));
+        assert!(matches!(
+            appended(failed(vec![2]), 2),
+            Err(AppendError::KeyClaimed)
+        ));
+    }
+
+    #[test]
+    fn a_transaction_conflict_is_a_conflict_to_decide_again_not_a_store_failure() {
+        assert!(matches!(
+            appended(Err(TransactionError::Conflict), 1),
+            Err(AppendError::Conflict)
+        ));
+    }
 }

@@ -9,20 +9,24 @@ pub use event_store::{AppendError, EventStore, IdempotencyClaim, StoredEvent};
 pub use products::ProductCopies;
 pub use read_model::{OrderView, ReadModel};
 
+use aws_sdk_dynamodb::error::SdkError;
+use shop_aws::dynamo::DynamoError;
+
 /// A failure of DynamoDB or of data read from it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB failed: {0}")]
-    Dynamo(String),
+    #[error(transparent)]
+    Dynamo(#[from] DynamoError),
     #[error("a stored item cannot be read: {0}")]
     Corrupt(String),
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    DynamoError: From<SdkError<E, R>>,
 {
-    fn from(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string())
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(error.into())
     }
 }
 

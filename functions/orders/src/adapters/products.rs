@@ -9,6 +9,8 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, KeysAndAttributes},
 };
 
+use shop_aws::dynamo::{self, DynamoError};
+
 use super::StoreError;
 use crate::domain::Product;
 
@@ -23,13 +25,8 @@ impl ProductCopies {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await?;
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.table).await
     }
 
     /// Stores what version `version` of a product says, unless a later version is stored

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, DeleteRequest, WriteRequest},
 };
 use serde::{Deserialize, Serialize};
+use shop_aws::dynamo::{self, DynamoError};
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -101,15 +102,9 @@ impl ReadModel {
         }
     }
 
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        for table in [&self.views_table, &self.totals_table] {
-            self.client
-                .describe_table()
-                .table_name(table)
-                .send()
-                .await?;
-        }
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.views_table).await?;
+        dynamo::connect(&self.client, &self.totals_table).await
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<OrderView>, StoreError> {

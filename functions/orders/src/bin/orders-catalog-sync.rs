@@ -1,8 +1,6 @@
 //! Keeps orders' copy of the products current from the catalog's events on the bus.
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use orders::{config, entrypoints::catalog_sync::CatalogSync};
-use serde_json::Value;
+use orders::{config, entrypoints::bus::catalog_sync::CatalogSync};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -12,10 +10,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         products: config::product_copies(&dynamodb)?,
     };
     sync.products.connect().await?;
-    let sync = &sync;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        sync.handle(&event.payload).await?;
-        Ok::<_, lambda_runtime::Error>(())
-    }))
-    .await
+    shop_events::run_inbox(orders::SERVICE, |delivery| sync.handle(delivery)).await
 }

@@ -1,8 +1,6 @@
-//! Orders' subscription to other services' events on the bus (ShipmentScheduled).
+//! Orders' subscription to other services' answers on the bus (shipments, cancellations).
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use orders::{config, entrypoints::choreography};
-use serde_json::Value;
+use orders::{config, entrypoints::bus::choreography};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -10,10 +8,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&shop_aws::load().await);
     let orders = config::orders(&dynamodb)?;
     orders.store.connect().await?;
-    let orders = &orders;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        choreography::handle(orders, &event.payload).await?;
-        Ok::<_, lambda_runtime::Error>(())
-    }))
+    shop_events::run_inbox(orders::SERVICE, |delivery| {
+        choreography::handle(&orders, delivery)
+    })
     .await
 }

@@ -1,8 +1,6 @@
 //! Starts one place-order saga per order, from OrderPlaced on the bus.
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use orders::entrypoints::saga::SagaStarter;
-use serde_json::Value;
+use orders::entrypoints::bus::saga::SagaStarter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -14,13 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .state_machine_arn(&state_machine_arn)
         .send()
         .await?;
-    let starter = &SagaStarter {
+    let starter = SagaStarter {
         client,
         state_machine_arn,
     };
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        starter.handle(&event.payload).await?;
-        Ok::<_, lambda_runtime::Error>(())
-    }))
-    .await
+    shop_events::run_inbox(orders::SERVICE, |delivery| starter.handle(delivery)).await
 }

@@ -367,3 +367,16 @@ impl From<OrdersError> for Problem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_race_is_a_409_never_a_500() {
+        assert_eq!(
+            Problem::from(OrdersError::Conflict).status,
+            StatusCode::CONFLICT
+        );
+    }
+}

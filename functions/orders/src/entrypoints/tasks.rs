@@ -4,15 +4,16 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shop_events::TaskError;
 
 use crate::{
+    config::TestHooks,
     domain::{OrderCommand, OrderEvent},
     service::{Orders, OrdersError},
 };
 
-/// Failure injection for the system tests, honoured only where the stage enables test hooks
-/// (`EnableTestHooks`, off by default and in every deployed stage): confirming an order whose
-/// shipping address is named this kills the task's process, as a crash mid-task would.
+/// With [`TestHooks::crash_on_confirm`], confirming an order whose shipping address is named
+/// this kills the task's process.
 pub const CRASH_ON_CONFIRM: &str = "crash-on-confirm";
 
 #[derive(Debug, Deserialize)]
@@ -20,15 +21,6 @@ pub const CRASH_ON_CONFIRM: &str = "crash-on-confirm";
 pub enum Task {
     ConfirmOrder { order_id: String },
     RejectOrder { order_id: String, reason: String },
-}
-
-/// A task's failure; its `error_type` is the Lambda error type the state machine's `Catch`
-/// and `Retry` match on.
-#[derive(Debug, thiserror::Error)]
-#[error("{error_type}: {message}")]
-pub struct TaskError {
-    pub error_type: &'static str,
-    pub message: String,
 }
 
 impl From<OrdersError> for TaskError {
@@ -39,25 +31,30 @@ impl From<OrdersError> for TaskError {
             OrdersError::Conflict => "ConcurrentModification",
             _ => "OrdersUnavailable",
         };
-        Self {
-            error_type,
-            message: error.to_string(),
-        }
+        TaskError::new(error_type, &error)
     }
 }
 
-pub async fn run(orders: &Orders, task: Task, causation_id: &str) -> Result<Value, TaskError> {
+pub async fn run(
+    orders: &Orders,
+    hooks: TestHooks,
+    task: Task,
+    causation_id: &str,
+) -> Result<Value, TaskError> {
+    if hooks.crash_on_confirm && crash_requested(orders, &task).await {
+        tracing::warn!("test hook: crashing while confirming");
+        std::process::exit(70);
+    }
     let (order_id, command) = match task {
         Task::ConfirmOrder { order_id } => (order_id, OrderCommand::Confirm),
         Task::RejectOrder { order_id, reason } => (order_id, OrderCommand::Reject { reason }),
     };
     let order = orders.execute(&order_id, &command, causation_id).await?;
-    let status = serde_json::to_value(order.status).unwrap_or_default();
-    Ok(json!({ "order_id": order.id, "status": status, "version": order.version }))
+    Ok(json!({ "order_id": order.id, "status": order.status, "version": order.version }))
 }
 
 /// Whether `task` is a confirmation the crash hook applies to.
-pub async fn crash_requested(orders: &Orders, task: &Task) -> bool {
+async fn crash_requested(orders: &Orders, task: &Task) -> bool {
     let Task::ConfirmOrder { order_id } = task else {
         return false;
     };

@@ -1,58 +1,112 @@
 //! What orders hears from other services on the bus (run by `orders-choreography`):
 //! ShipmentScheduled → the order is shipped; StockReleased, PaymentRefunded and
 //! ShipmentCancelled → that service has undone its part of a cancellation. Handled
-//! idempotently (a repeated message appends nothing) and logged with the message's type,
-//! sequence and correlation id.
+//! idempotently: a repeated message appends nothing.
 
-use serde_json::Value;
+use shop_events::Delivery;
 
 use crate::{
     domain::OrderCommand,
     service::{Orders, OrdersError},
 };
 
+shop_events::inbox! {
+    /// The other services' answers about an order's shipment and cancellation.
+    pub enum Choreography {
+        ShipmentScheduled { order_id: String, shipment_id: String },
+        StockReleased { order_id: String },
+        PaymentRefunded { order_id: String },
+        ShipmentCancelled { order_id: String },
+    }
+}
+
 fn acknowledge(by: &str) -> OrderCommand {
     OrderCommand::AcknowledgeCancellation { by: by.to_owned() }
 }
 
-pub async fn handle(orders: &Orders, event: &Value) -> Result<(), OrdersError> {
-    let detail = &event["detail"];
-    let event_type = detail["type"].as_str().unwrap_or_default();
-    let order_id = detail["data"]["order_id"].as_str().unwrap_or_default();
-    let causation_id = detail["event_id"].as_str().unwrap_or_default();
-    let command = match event_type {
-        "ShipmentScheduled" => OrderCommand::Ship {
-            shipment_id: detail["data"]["shipment_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        },
-        "StockReleased" => acknowledge("inventory"),
-        "PaymentRefunded" => acknowledge("payments"),
-        "ShipmentCancelled" => acknowledge("shipping"),
-        other => {
-            tracing::info!(event_type = other, "not for orders; ignored");
-            return Ok(());
-        }
+pub async fn handle(orders: &Orders, delivery: Delivery<Choreography>) -> Result<(), OrdersError> {
+    let (order_id, command) = match delivery.event {
+        Choreography::ShipmentScheduled {
+            order_id,
+            shipment_id,
+        } => (order_id, OrderCommand::Ship { shipment_id }),
+        Choreography::StockReleased { order_id } => (order_id, acknowledge("inventory")),
+        Choreography::PaymentRefunded { order_id } => (order_id, acknowledge("payments")),
+        Choreography::ShipmentCancelled { order_id } => (order_id, acknowledge("shipping")),
     };
-    let outcome = orders.execute(order_id, &command, causation_id).await;
-    tracing::info!(
-        event_type,
-        sequence = detail["sequence"].as_u64(),
-        correlation_id = %detail["correlation_id"].as_str().unwrap_or_default(),
-        order_id,
-        ok = outcome.is_ok(),
-        "bus message handled"
-    );
-    match outcome {
-        Ok(_) => Ok(()),
+    let causation_id = delivery.event_id.to_string();
+    match orders.execute(&order_id, &command, &causation_id).await {
+        Ok(order) => {
+            tracing::info!(order_id, status = ?order.status, version = order.version, "order updated");
+            Ok(())
+        }
         // Not for this order's state: a shipment scheduled for an order cancelled meanwhile
         // (shipping cancels it too), or stock released by the saga's compensation of a
         // rejected order. Nothing to retry.
         Err(OrdersError::Refused(refusal)) => {
-            tracing::info!(order_id, event_type, %refusal, "message does not apply to the order's state");
+            tracing::info!(order_id, %refusal, "message does not apply to the order's state");
             Ok(())
         }
         Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use shop_events::{Inbox, Rejected};
+
+    use super::*;
+
+    fn event(event_type: &str, data: &Value) -> Value {
+        json!({
+            "detail-type": event_type,
+            "source": "shop.shipping",
+            "detail": {
+                "event_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                "type": event_type,
+                "version": 1,
+                "occurred_at": "2026-11-27T10:00:00Z",
+                "correlation_id": "o-1",
+                "sequence": 1,
+                "data": data,
+            }
+        })
+    }
+
+    #[test]
+    fn orders_takes_the_shipping_and_cancellation_answers() {
+        assert_eq!(
+            Choreography::TYPES,
+            [
+                "ShipmentScheduled",
+                "StockReleased",
+                "PaymentRefunded",
+                "ShipmentCancelled"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_message_without_an_order_id_is_rejected_not_applied_to_order_empty() {
+        for (event_type, data) in [
+            ("ShipmentScheduled", json!({"shipment_id": "shp_1"})),
+            ("ShipmentScheduled", json!({"order_id": "o-1"})),
+            ("StockReleased", json!({"lines": []})),
+            ("PaymentRefunded", json!({"order_id": null})),
+        ] {
+            let read = Delivery::<Choreography>::read(event(event_type, &data));
+            assert!(
+                matches!(read, Err(Rejected::Malformed { .. })),
+                "{event_type} {data}: {read:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_orders_does_not_take_is_rejected_not_ignored() {
+        let read =
+            Delivery::<Choreography>::read(event("OrderPlaced", &json!({"order_id": "o-1"})));
+        assert!(matches!(read, Err(Rejected::NotTaken { .. })), "{read:?}");
     }
 }

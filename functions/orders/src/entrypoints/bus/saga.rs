@@ -4,17 +4,48 @@
 //! function names each execution after its order, so a redelivered OrderPlaced finds the
 //! execution already there and starts nothing.
 
-use aws_sdk_sfn::{
-    Client, error::DisplayErrorContext, operation::start_execution::StartExecutionError,
-};
-use serde_json::{Value, json};
+use aws_sdk_sfn::{Client, operation::start_execution::StartExecutionError};
+use serde::{Deserialize, Serialize};
+use shop_events::Delivery;
+
+shop_events::inbox! {
+    /// The event that starts a saga.
+    pub enum SagaStart {
+        OrderPlaced {
+            order_id: String,
+            customer_id: String,
+            lines: Vec<SagaLine>,
+            total_cents: i64,
+            currency: String,
+            card_token: String,
+        },
+    }
+}
+
+/// A line as the saga's tasks need it: what to reserve.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct SagaLine {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// The execution's input, which the state machine passes on to its tasks.
+#[derive(Debug, Serialize)]
+struct SagaInput {
+    order_id: String,
+    customer_id: String,
+    lines: Vec<SagaLine>,
+    amount_cents: i64,
+    currency: String,
+    card_token: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("not an OrderPlaced event: {0}")]
-    Unreadable(String),
-    #[error("Step Functions failed: {0}")]
-    StepFunctions(String),
+    #[error("Step Functions failed")]
+    StepFunctions(#[source] Box<aws_sdk_sfn::Error>),
+    #[error("cannot serialise the saga's input")]
+    Input(#[from] serde_json::Error),
 }
 
 #[derive(Debug, Clone)]
@@ -24,37 +55,36 @@ pub struct SagaStarter {
 }
 
 impl SagaStarter {
-    /// Starts the saga of the order in `event`; `false` when it had been started already.
-    pub async fn handle(&self, event: &Value) -> Result<bool, StartError> {
-        let data = &event["detail"]["data"];
-        let order_id = data["order_id"]
-            .as_str()
-            .ok_or_else(|| StartError::Unreadable("no order_id".into()))?;
-        let input = json!({
-            "order_id": order_id,
-            "customer_id": data["customer_id"],
-            "lines": data["lines"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|line| json!({"sku": line["sku"], "quantity": line["quantity"]}))
-                .collect::<Vec<_>>(),
-            "amount_cents": data["total_cents"],
-            "currency": data["currency"],
-            "card_token": data["card_token"],
-        });
+    /// Starts the saga of the placed order, unless it was started already.
+    pub async fn handle(&self, delivery: Delivery<SagaStart>) -> Result<(), StartError> {
+        let SagaStart::OrderPlaced {
+            order_id,
+            customer_id,
+            lines,
+            total_cents,
+            currency,
+            card_token,
+        } = delivery.event;
+        let input = SagaInput {
+            order_id,
+            customer_id,
+            lines,
+            amount_cents: total_cents,
+            currency,
+            card_token,
+        };
         let result = self
             .client
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
-            .name(order_id)
-            .input(input.to_string())
+            .name(&input.order_id)
+            .input(serde_json::to_string(&input)?)
             .send()
             .await;
         match result {
             Ok(_) => {
-                tracing::info!(order_id, correlation_id = order_id, "saga started");
-                Ok(true)
+                tracing::info!(order_id = input.order_id, "saga started");
+                Ok(())
             }
             Err(error)
                 if error
@@ -62,14 +92,12 @@ impl SagaStarter {
                     .is_some_and(StartExecutionError::is_execution_already_exists) =>
             {
                 tracing::info!(
-                    order_id,
+                    order_id = input.order_id,
                     "saga already started; duplicate OrderPlaced ignored"
                 );
-                Ok(false)
+                Ok(())
             }
-            Err(error) => Err(StartError::StepFunctions(
-                DisplayErrorContext(error).to_string(),
-            )),
+            Err(error) => Err(StartError::StepFunctions(Box::new(error.into()))),
         }
     }
 }
