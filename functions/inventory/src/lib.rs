@@ -9,5 +9,6 @@ pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod entrypoints;
+pub mod service;
 
 pub const SERVICE: &str = "inventory";

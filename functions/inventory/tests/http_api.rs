@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use inventory::{adapters::Stock, domain::Line, entrypoints::http};
+use inventory::{adapters::Stock, domain::Line, entrypoints::http, service::Inventory};
 use serde_json::json;
 use shop_testkit::{
     Moto,
@@ -10,15 +10,17 @@ use shop_testkit::{
     stack,
 };
 
-async fn setup() -> (axum::Router, Stock) {
+async fn setup() -> (axum::Router, Inventory) {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
-    let stock = Stock::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        stack::name(&resolver, "StockTable"),
-        stack::name(&resolver, "ReservationsTable"),
-    );
-    (http::router(stock.clone()), stock)
+    let inventory = Inventory {
+        stock: Stock::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            stack::name(&resolver, "StockTable"),
+            stack::name(&resolver, "ReservationsTable"),
+        ),
+    };
+    (http::router(inventory.clone()), inventory)
 }
 
 #[tokio::test]

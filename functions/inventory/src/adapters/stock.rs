@@ -1,58 +1,64 @@
 //! The stock table (one item per SKU) and the reservations table (one item per order).
+//!
+//! A reservation and the units it takes are one transaction: the reservation is put on the
+//! condition that the order has none, and each SKU's units move from available to reserved on
+//! the condition that enough are available. Releasing is the reverse, on the condition that
+//! the reservation is still RESERVED. Either the whole transaction happens or none of it.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::{DisplayErrorContext, SdkError},
-    operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Put, TransactWriteItem, Update},
 };
+use serde::{Deserialize, Serialize};
+use shop_aws::dynamo::{self, DynamoError, TransactionError};
 
-use crate::domain::{Level, Line};
+use super::StoreError;
+use crate::domain::{Level, Line, Reservation, ReservationStatus};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StockError {
-    /// These SKUs have fewer units available than the order asks for (or are unknown).
-    #[error("not enough stock of {}", .0.join(", "))]
-    OutOfStock(Vec<String>),
-    #[error("the order's reservation was released; it cannot reserve again")]
-    AlreadyReleased,
-    #[error("{reserved} units are reserved, more than the {on_hand} asked for")]
-    BelowReserved { on_hand: i64, reserved: i64 },
-    #[error("DynamoDB failed: {0}")]
-    Dynamo(String),
-    #[error("a stored item cannot be read: {0}")]
-    Corrupt(String),
+/// A reservation as stored, and as the reservations table's stream carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationRecord {
+    pub order_id: String,
+    pub status: ReservationStatus,
+    /// The lines as JSON text: one attribute keeps the item independent of the lines' shape.
+    pub lines: String,
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for StockError {
-    fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(DisplayErrorContext(error).to_string())
+impl ReservationRecord {
+    pub fn new(reservation: &Reservation) -> Result<Self, StoreError> {
+        Ok(Self {
+            order_id: reservation.order_id.clone(),
+            status: reservation.status,
+            lines: serde_json::to_string(&reservation.lines)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        })
+    }
+
+    pub fn into_reservation(self) -> Result<Reservation, StoreError> {
+        Ok(Reservation {
+            lines: serde_json::from_str(&self.lines)
+                .map_err(|e| StoreError::Corrupt(format!("reservation lines: {e}")))?,
+            order_id: self.order_id,
+            status: self.status,
+        })
     }
 }
 
-/// How a reservation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reserved {
-    Now,
-    /// The order had reserved already (a retried task).
-    Already,
-}
-
-/// How a release ended.
+/// What an attempt to take stock for an order came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Released {
-    /// These lines went back to stock.
-    Now(Vec<Line>),
-    /// Nothing to give back: released before, or never reserved.
-    Nothing,
+pub enum Taken {
+    Now,
+    /// The order has a reservation already (taken before, or released).
+    OrderHasReservation,
+    /// These SKUs have fewer units available than asked (or are unknown).
+    Short(Vec<String>),
+    /// Another transaction wrote the same items meanwhile; nothing was taken.
+    Contended,
 }
 
 type Item = HashMap<String, AttributeValue>;
-
-const RESERVED: &str = "RESERVED";
-const RELEASED: &str = "RELEASED";
 
 #[derive(Debug, Clone)]
 pub struct Stock {
@@ -78,18 +84,12 @@ impl Stock {
         }
     }
 
-    pub async fn connect(&self) -> Result<(), StockError> {
-        for table in [&self.levels_table, &self.reservations_table] {
-            self.client
-                .describe_table()
-                .table_name(table)
-                .send()
-                .await?;
-        }
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.levels_table).await?;
+        dynamo::connect(&self.client, &self.reservations_table).await
     }
 
-    pub async fn level(&self, sku: &str) -> Result<Option<Level>, StockError> {
+    pub async fn level(&self, sku: &str) -> Result<Option<Level>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -98,14 +98,20 @@ impl Stock {
             .consistent_read(true)
             .send()
             .await?;
-        Ok(output.item.map(|item| Level {
-            on_hand: number(&item, "on_hand"),
-            reserved: number(&item, "reserved"),
-        }))
+        output
+            .item
+            .map(|item| {
+                Ok(Level {
+                    on_hand: number(&item, "on_hand")?,
+                    reserved: number(&item, "reserved")?,
+                })
+            })
+            .transpose()
     }
 
-    /// Sets how many units are on hand; refused below what is reserved.
-    pub async fn set_on_hand(&self, sku: &str, on_hand: i64) -> Result<Level, StockError> {
+    /// Sets how many units are on hand unless more are reserved; the new level, or `None`
+    /// when it was refused.
+    pub async fn set_on_hand(&self, sku: &str, on_hand: i64) -> Result<Option<Level>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -121,30 +127,45 @@ impl Stock {
             .send()
             .await;
         if shop_aws::condition_held(result)? {
-            return self
-                .level(sku)
-                .await?
-                .ok_or_else(|| StockError::Corrupt(format!("{sku} vanished")));
+            self.level(sku).await
+        } else {
+            Ok(None)
         }
-        let reserved = self.level(sku).await?.map_or(0, |level| level.reserved);
-        Err(StockError::BelowReserved { on_hand, reserved })
     }
 
-    /// Reserves every line for the order, or none.
-    pub async fn reserve(&self, order_id: &str, lines: &[Line]) -> Result<Reserved, StockError> {
-        let lines_json =
-            serde_json::to_string(lines).map_err(|e| StockError::Corrupt(e.to_string()))?;
-        let reservation: Item = HashMap::from([
-            ("order_id".to_owned(), s(order_id)),
-            ("status".to_owned(), s(RESERVED)),
-            ("lines".to_owned(), s(&lines_json)),
-        ]);
+    pub async fn reservation(&self, order_id: &str) -> Result<Option<Reservation>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.reservations_table)
+            .key("order_id", s(order_id))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output
+            .item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ReservationRecord>(item)
+                    .map_err(|e| StoreError::Corrupt(format!("reservation: {e}")))?
+                    .into_reservation()
+            })
+            .transpose()
+    }
+
+    /// Reserves `lines` for the order in one transaction: the reservation (item 0), then one
+    /// move of units per line (items 1..).
+    pub async fn take(&self, order_id: &str, lines: &[Line]) -> Result<Taken, StoreError> {
+        let reservation = Reservation {
+            order_id: order_id.to_owned(),
+            status: ReservationStatus::Reserved,
+            lines: lines.to_vec(),
+        };
         let mut request = self.client.transact_write_items().transact_items(
             TransactWriteItem::builder()
                 .put(
                     Put::builder()
                         .table_name(&self.reservations_table)
-                        .set_item(Some(reservation))
+                        .set_item(Some(record_item(&reservation)?))
                         .condition_expression("attribute_not_exists(order_id)")
                         .build()
                         .expect("table and item are set"),
@@ -158,55 +179,40 @@ impl Stock {
                 "available >= :quantity",
             ));
         }
-        let Err(error) = request.send().await else {
-            return Ok(Reserved::Now);
-        };
-        let failed = failed_conditions(&error);
-        if failed.first() == Some(&true) {
-            return match self.reservation(order_id).await? {
-                Some((status, _)) if status == RESERVED => Ok(Reserved::Already),
-                _ => Err(StockError::AlreadyReleased),
-            };
-        }
-        let short: Vec<String> = lines
-            .iter()
-            .zip(failed.iter().skip(1))
-            .filter(|(_, failed)| **failed)
-            .map(|(line, _)| line.sku.clone())
-            .collect();
-        if short.is_empty() {
-            Err(error.into())
-        } else {
-            Err(StockError::OutOfStock(short))
+        match dynamo::classify_transaction(request.send().await) {
+            Ok(_) => Ok(Taken::Now),
+            Err(TransactionError::ConditionsFailed(items)) if items.contains(&0) => {
+                Ok(Taken::OrderHasReservation)
+            }
+            Err(TransactionError::ConditionsFailed(items)) => Ok(Taken::Short(
+                items
+                    .iter()
+                    .filter_map(|item| lines.get(item - 1))
+                    .map(|line| line.sku.clone())
+                    .collect(),
+            )),
+            Err(TransactionError::Conflict) => Ok(Taken::Contended),
+            Err(TransactionError::Dynamo(error)) => Err(error.into()),
         }
     }
 
-    /// Gives back what the order reserved, once. Releasing an order that reserved nothing
-    /// records that, so a late reservation for it cannot take stock afterwards.
-    pub async fn release(&self, order_id: &str) -> Result<Released, StockError> {
-        let Some((status, lines)) = self.reservation(order_id).await? else {
-            let tombstone: Item = HashMap::from([
-                ("order_id".to_owned(), s(order_id)),
-                ("status".to_owned(), s(RELEASED)),
-                ("lines".to_owned(), s("[]")),
-            ]);
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.reservations_table)
-                .set_item(Some(tombstone))
-                .condition_expression("attribute_not_exists(order_id)")
-                .send()
-                .await;
-            if shop_aws::condition_held(result)? {
-                return Ok(Released::Nothing);
-            }
-            // A reservation arrived meanwhile: release that.
-            return Box::pin(self.release(order_id)).await;
-        };
-        if status == RELEASED {
-            return Ok(Released::Nothing);
-        }
+    /// Stores `reservation` for an order that has none; `false` when one was written first.
+    pub async fn put_new(&self, reservation: &Reservation) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.reservations_table)
+            .set_item(Some(record_item(reservation)?))
+            .condition_expression("attribute_not_exists(order_id)")
+            .send()
+            .await;
+        Ok(shop_aws::condition_held(result)?)
+    }
+
+    /// Marks the reservation released and moves its lines back to available, in one
+    /// transaction; `false` when it did not happen because the reservation was no longer
+    /// RESERVED or another transaction wrote the same items meanwhile.
+    pub async fn give_back(&self, order_id: &str, lines: &[Line]) -> Result<bool, StoreError> {
         let mut request = self.client.transact_write_items().transact_items(
             TransactWriteItem::builder()
                 .update(
@@ -216,25 +222,30 @@ impl Stock {
                         .update_expression("SET #status = :released")
                         .condition_expression("#status = :reserved")
                         .expression_attribute_names("#status", "status")
-                        .expression_attribute_values(":released", s(RELEASED))
-                        .expression_attribute_values(":reserved", s(RESERVED))
+                        .expression_attribute_values(
+                            ":released",
+                            status_value(ReservationStatus::Released)?,
+                        )
+                        .expression_attribute_values(
+                            ":reserved",
+                            status_value(ReservationStatus::Reserved)?,
+                        )
                         .build()
                         .expect("table, key and expression are set"),
                 )
                 .build(),
         );
-        for line in &lines {
+        for line in lines {
             request = request.transact_items(self.move_units(
                 &line.sku,
                 -line.quantity,
                 "attribute_exists(sku)",
             ));
         }
-        match request.send().await {
-            Ok(_) => Ok(Released::Now(lines)),
-            // Another release won the race.
-            Err(error) if failed_conditions(&error).first() == Some(&true) => Ok(Released::Nothing),
-            Err(error) => Err(error.into()),
+        match dynamo::classify_transaction(request.send().await) {
+            Ok(_) => Ok(true),
+            Err(TransactionError::ConditionsFailed(_) | TransactionError::Conflict) => Ok(false),
+            Err(TransactionError::Dynamo(error)) => Err(error.into()),
         }
     }
 
@@ -255,46 +266,20 @@ impl Stock {
             )
             .build()
     }
-
-    async fn reservation(&self, order_id: &str) -> Result<Option<(String, Vec<Line>)>, StockError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.reservations_table)
-            .key("order_id", s(order_id))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = output.item else {
-            return Ok(None);
-        };
-        let text = |name: &str| {
-            item.get(name)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
-        let lines =
-            serde_json::from_str(&text("lines")).map_err(|e| StockError::Corrupt(e.to_string()))?;
-        Ok(Some((text("status"), lines)))
-    }
 }
 
-fn number(item: &Item, name: &str) -> i64 {
+fn record_item(reservation: &Reservation) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(ReservationRecord::new(reservation)?)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn status_value(status: ReservationStatus) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(status).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// For each item of a cancelled transaction, whether its condition failed.
-fn failed_conditions(error: &SdkError<TransactWriteItemsError>) -> Vec<bool> {
-    match error.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-            .cancellation_reasons()
-            .iter()
-            .map(|reason| reason.code() == Some("ConditionalCheckFailed"))
-            .collect(),
-        _ => Vec::new(),
-    }
+        .ok_or_else(|| StoreError::Corrupt(format!("stock level without {name}")))
 }

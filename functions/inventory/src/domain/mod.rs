@@ -1,4 +1,4 @@
-//! Stock levels and reservation requests, and the rules for them. No I/O here.
+//! Stock levels, reservations and the rules for them. No I/O here.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +96,70 @@ pub fn normalise(lines: &[Line]) -> Result<Vec<Line>, Invalid> {
         .collect())
 }
 
+/// Where an order's reservation stands. It is written once and released at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReservationStatus {
+    Reserved,
+    Released,
+}
+
+/// An order's hold on stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub order_id: String,
+    pub status: ReservationStatus,
+    pub lines: Vec<Line>,
+}
+
+/// How a reservation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    Now,
+    /// The order had reserved already (a retried task).
+    Already,
+}
+
+/// How a release ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// These lines went back to stock.
+    Now(Vec<Line>),
+    /// Nothing to give back: released before, or never reserved.
+    Nothing,
+}
+
+/// Reserving for an order that has a reservation already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the order's reservation was released; it cannot reserve again")]
+pub struct AlreadyReleased;
+
+impl Reservation {
+    /// A release recorded for an order that never reserved: it keeps a late reservation for
+    /// the order (a saga task retried after its compensation) from taking stock afterwards.
+    pub fn tombstone(order_id: &str) -> Self {
+        Self {
+            order_id: order_id.to_owned(),
+            status: ReservationStatus::Released,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The answer to reserving again: a retried task finds its own reservation and takes
+    /// nothing more; a released order stays released.
+    pub fn reserve_again(&self) -> Result<Reserved, AlreadyReleased> {
+        match self.status {
+            ReservationStatus::Reserved => Ok(Reserved::Already),
+            ReservationStatus::Released => Err(AlreadyReleased),
+        }
+    }
+
+    /// The lines a release gives back: all of them once, none after that.
+    pub fn to_give_back(&self) -> Option<&[Line]> {
+        (self.status == ReservationStatus::Reserved).then_some(self.lines.as_slice())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +197,31 @@ mod tests {
         assert!(check_on_hand(0).is_ok());
         assert!(check_on_hand(-1).is_err());
         assert!(check_on_hand(MAX_ON_HAND + 1).is_err());
+    }
+
+    #[test]
+    fn a_reservation_is_taken_once_and_given_back_once() {
+        let reserved = Reservation {
+            order_id: "o-1".into(),
+            status: ReservationStatus::Reserved,
+            lines: vec![line("MUG-1", 2)],
+        };
+        assert_eq!(reserved.reserve_again(), Ok(Reserved::Already));
+        assert_eq!(reserved.to_give_back(), Some(&[line("MUG-1", 2)][..]));
+
+        let released = Reservation {
+            status: ReservationStatus::Released,
+            ..reserved
+        };
+        assert_eq!(released.reserve_again(), Err(AlreadyReleased));
+        assert_eq!(released.to_give_back(), None);
+    }
+
+    #[test]
+    fn a_release_before_any_reservation_blocks_one_later() {
+        let tombstone = Reservation::tombstone("o-late");
+        assert_eq!(tombstone.reserve_again(), Err(AlreadyReleased));
+        assert_eq!(tombstone.to_give_back(), None);
     }
 
     #[test]

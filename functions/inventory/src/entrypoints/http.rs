@@ -10,20 +10,20 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    adapters::{Stock, StockError},
-    domain::{Invalid, Level, check_on_hand, check_sku},
+    domain::Level,
+    service::{Inventory, InventoryError},
 };
 
-pub fn router(stock: Stock) -> Router {
+pub fn router(inventory: Inventory) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(stock), crate::SERVICE)
+    shop_http::service_router(routes.with_state(inventory), crate::SERVICE)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-fn api() -> OpenApiRouter<Stock> {
+fn api() -> OpenApiRouter<Inventory> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_stock, set_stock))
         .routes(routes!(health))
@@ -73,14 +73,10 @@ pub struct SetStock {
     )
 )]
 async fn get_stock(
-    State(stock): State<Stock>,
+    State(inventory): State<Inventory>,
     Path(sku): Path<String>,
 ) -> Result<Json<StockView>, Problem> {
-    check_sku(&sku).map_err(invalid)?;
-    let level = stock.level(&sku).await?.unwrap_or(Level {
-        on_hand: 0,
-        reserved: 0,
-    });
+    let level = inventory.level(&sku).await?;
     Ok(Json(StockView::of(sku, level)))
 }
 
@@ -97,14 +93,12 @@ async fn get_stock(
     )
 )]
 async fn set_stock(
-    State(stock): State<Stock>,
+    State(inventory): State<Inventory>,
     _admin: Admin,
     Path(sku): Path<String>,
     JsonBody(body): JsonBody<SetStock>,
 ) -> Result<Json<StockView>, Problem> {
-    check_sku(&sku).map_err(invalid)?;
-    check_on_hand(body.on_hand).map_err(invalid)?;
-    let level = stock.set_on_hand(&sku, body.on_hand).await?;
+    let level = inventory.set_on_hand(&sku, body.on_hand).await?;
     Ok(Json(StockView::of(sku, level)))
 }
 
@@ -114,17 +108,17 @@ async fn health() -> Json<Health> {
     Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
 }
 
-fn invalid(error: Invalid) -> Problem {
-    Problem::validation(vec![FieldError::new(error.field, error.message)])
-}
-
-impl From<StockError> for Problem {
-    fn from(error: StockError) -> Self {
+impl From<InventoryError> for Problem {
+    fn from(error: InventoryError) -> Self {
         match error {
-            StockError::BelowReserved { .. }
-            | StockError::OutOfStock(_)
-            | StockError::AlreadyReleased => Problem::conflict(error.to_string()),
-            StockError::Dynamo(_) | StockError::Corrupt(_) => Problem::internal(&error),
+            InventoryError::Invalid(invalid) => {
+                Problem::validation(vec![FieldError::new(invalid.field, invalid.message)])
+            }
+            InventoryError::BelowReserved { .. }
+            | InventoryError::OutOfStock(_)
+            | InventoryError::AlreadyReleased(_)
+            | InventoryError::Contended => Problem::conflict(error.to_string()),
+            InventoryError::Store(_) => Problem::internal(&error),
         }
     }
 }

@@ -3,9 +3,11 @@
 //! by a saga compensation or a cancellation.
 
 use aws_lambda_events::dynamodb::EventRecord;
-use serde_json::{Value, json};
+use serde_json::json;
 use shop_events::{Envelope, StreamMapper, publisher::MapError};
 use time::OffsetDateTime;
+
+use crate::{adapters::ReservationRecord, domain::ReservationStatus};
 
 pub const SOURCE: &str = "shop.inventory";
 
@@ -18,14 +20,18 @@ impl StreamMapper for ReservationEvents {
     }
 
     fn map(&self, record: &EventRecord) -> Result<Option<Envelope>, MapError> {
-        let image: Value = serde_dynamo::from_item(record.change.new_image.clone())
-            .map_err(|error| MapError(format!("reservation image: {error}")))?;
-        if record.event_name == "REMOVE" || image["status"] != "RELEASED" {
+        if record.event_name == "REMOVE" {
             return Ok(None);
         }
-        let order_id = image["order_id"].as_str().unwrap_or_default().to_owned();
-        let lines: Value = serde_json::from_str(image["lines"].as_str().unwrap_or("[]"))
-            .map_err(|error| MapError(format!("reservation lines: {error}")))?;
+        let reservation =
+            serde_dynamo::from_item::<_, ReservationRecord>(record.change.new_image.clone())
+                .map_err(|error| MapError(format!("reservation image: {error}")))?
+                .into_reservation()
+                .map_err(|error| MapError(error.to_string()))?;
+        if reservation.status != ReservationStatus::Released {
+            return Ok(None);
+        }
+        let order_id = reservation.order_id;
         let occurred_at = OffsetDateTime::from_unix_timestamp(
             record.change.approximate_creation_date_time.timestamp(),
         )
@@ -39,7 +45,7 @@ impl StreamMapper for ReservationEvents {
             correlation_id: order_id.clone(),
             causation_id: None,
             sequence: 2,
-            data: json!({ "order_id": order_id, "lines": lines }),
+            data: json!({ "order_id": order_id, "lines": reservation.lines }),
         }))
     }
 }

@@ -4,10 +4,11 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shop_events::TaskError;
 
 use crate::{
-    adapters::{Released, Reserved, Stock, StockError},
-    domain::{Line, normalise},
+    domain::{Line, Released, Reserved},
+    service::{Inventory, InventoryError},
 };
 
 #[derive(Debug, Deserialize)]
@@ -17,42 +18,31 @@ pub enum Task {
     ReleaseStock { order_id: String },
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{error_type}: {message}")]
-pub struct TaskError {
-    pub error_type: &'static str,
-    pub message: String,
-}
-
-impl From<StockError> for TaskError {
-    fn from(error: StockError) -> Self {
+impl From<InventoryError> for TaskError {
+    fn from(error: InventoryError) -> Self {
         let error_type = match &error {
-            StockError::OutOfStock(_) => "OutOfStock",
-            StockError::AlreadyReleased => "ReservationReleased",
-            _ => "InventoryUnavailable",
+            InventoryError::OutOfStock(_) => "OutOfStock",
+            InventoryError::AlreadyReleased(_) => "ReservationReleased",
+            InventoryError::Invalid(_) => "InvalidTask",
+            InventoryError::BelowReserved { .. }
+            | InventoryError::Contended
+            | InventoryError::Store(_) => "InventoryUnavailable",
         };
-        Self {
-            error_type,
-            message: error.to_string(),
-        }
+        TaskError::new(error_type, &error)
     }
 }
 
-pub async fn run(stock: &Stock, task: Task) -> Result<Value, TaskError> {
+pub async fn run(inventory: &Inventory, task: Task) -> Result<Value, TaskError> {
     match task {
         Task::ReserveStock { order_id, lines } => {
-            let lines = normalise(&lines).map_err(|e| TaskError {
-                error_type: "InvalidTask",
-                message: e.to_string(),
-            })?;
-            let outcome = stock.reserve(&order_id, &lines).await?;
+            let outcome = inventory.reserve(&order_id, &lines).await?;
             tracing::info!(order_id, ?outcome, "stock reserved");
             Ok(
                 json!({"order_id": order_id, "reserved": true, "repeated": outcome == Reserved::Already}),
             )
         }
         Task::ReleaseStock { order_id } => {
-            let released = match stock.release(&order_id).await? {
+            let released = match inventory.release(&order_id).await? {
                 Released::Now(lines) => lines,
                 Released::Nothing => Vec::new(),
             };
