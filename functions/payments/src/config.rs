@@ -1,9 +1,10 @@
-//! Settings from the environment the SAM template (or devstack) gives each function.
+//! Settings from the environment the SAM template (or devstack) gives each function, read once
+//! at init.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use shop_aws::{MissingSetting, required_env};
+use shop_aws::{ConfigError, required_env, settings};
 
 use crate::{
     adapters::{PaymentsTable, SimulatedProvider},
@@ -11,12 +12,11 @@ use crate::{
 };
 
 /// The service with the simulated provider (`PAYMENTS_TABLE`, `PROVIDER_TIMEOUT_MS`).
-pub fn payments(client: &Client) -> Result<Payments<SimulatedProvider>, MissingSetting> {
-    let timeout_ms = required_env("PROVIDER_TIMEOUT_MS")?.parse().unwrap_or(1000);
+pub fn payments(client: &Client) -> Result<Payments<SimulatedProvider>, ConfigError> {
     Ok(Payments {
         table: PaymentsTable::new(client.clone(), required_env("PAYMENTS_TABLE")?),
         provider: SimulatedProvider {
-            timeout: Duration::from_millis(timeout_ms),
+            timeout: Duration::from_millis(settings::number("PROVIDER_TIMEOUT_MS")?),
         },
     })
 }

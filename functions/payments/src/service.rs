@@ -1,7 +1,7 @@
 //! The payments use cases: authorize, void, refund; each idempotent per order.
 
 use crate::{
-    adapters::{PaymentsTable, TableError},
+    adapters::{PaymentsTable, StoreError},
     domain::{Payment, PaymentStatus},
     ports::{CardProvider, ProviderError},
 };
@@ -16,9 +16,14 @@ pub enum PaymentError {
     Closed,
     #[error("invalid payment request: {0}")]
     Invalid(String),
+    #[error("other requests kept changing the payment; retry")]
+    Contended,
     #[error(transparent)]
-    Table(#[from] TableError),
+    Store(#[from] StoreError),
 }
+
+/// How often closing a payment is tried again after another request changed it first.
+const MAX_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone)]
 pub struct Payments<P> {
@@ -119,7 +124,7 @@ impl<P: CardProvider> Payments<P> {
         transition: fn(&Payment) -> Option<Payment>,
         tombstone: bool,
     ) -> Result<Option<Payment>, PaymentError> {
-        for _ in 0..3 {
+        for _ in 0..MAX_ATTEMPTS {
             let Some(current) = self.table.get(order_id).await? else {
                 if !tombstone {
                     return Ok(None);
@@ -146,8 +151,6 @@ impl<P: CardProvider> Payments<P> {
                 return Ok(Some(next));
             }
         }
-        Err(PaymentError::Table(TableError::Dynamo(
-            "the payment kept changing".into(),
-        )))
+        Err(PaymentError::Contended)
     }
 }

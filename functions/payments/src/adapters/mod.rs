@@ -4,4 +4,4 @@ pub mod simulated_provider;
 pub mod table;
 
 pub use simulated_provider::SimulatedProvider;
-pub use table::{PaymentsTable, TableError};
+pub use table::{PaymentsTable, StoreError};

@@ -4,23 +4,28 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::{DisplayErrorContext, SdkError},
+    error::SdkError,
     types::{AttributeValue, ReturnValue},
 };
+use shop_aws::dynamo::{self, DynamoError};
 
 use crate::domain::{Payment, PaymentStatus};
 
+/// A failure of DynamoDB or of a payment read from it.
 #[derive(Debug, thiserror::Error)]
-pub enum TableError {
-    #[error("DynamoDB failed: {0}")]
-    Dynamo(String),
-    #[error("a stored payment cannot be read: {0}")]
+pub enum StoreError {
+    #[error(transparent)]
+    Dynamo(#[from] DynamoError),
+    #[error("a stored payment cannot be read")]
     Corrupt(#[from] serde_dynamo::Error),
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for TableError {
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    DynamoError: From<SdkError<E, R>>,
+{
     fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(DisplayErrorContext(error).to_string())
+        Self::Dynamo(error.into())
     }
 }
 
@@ -30,13 +35,8 @@ pub struct PaymentsTable {
     table: String,
 }
 
-fn status_value(status: PaymentStatus) -> AttributeValue {
-    AttributeValue::S(
-        serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-    )
+fn status_value(status: PaymentStatus) -> Result<AttributeValue, StoreError> {
+    Ok(serde_dynamo::to_attribute_value(status)?)
 }
 
 impl PaymentsTable {
@@ -44,16 +44,11 @@ impl PaymentsTable {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), TableError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await?;
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.table).await
     }
 
-    pub async fn get(&self, order_id: &str) -> Result<Option<Payment>, TableError> {
+    pub async fn get(&self, order_id: &str) -> Result<Option<Payment>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -71,7 +66,7 @@ impl PaymentsTable {
         order_id: &str,
         amount_cents: i64,
         currency: &str,
-    ) -> Result<Payment, TableError> {
+    ) -> Result<Payment, StoreError> {
         let output = self
             .client
             .update_item()
@@ -84,7 +79,7 @@ impl PaymentsTable {
             )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":pending", status_value(PaymentStatus::Pending))
+            .expression_attribute_values(":pending", status_value(PaymentStatus::Pending)?)
             .expression_attribute_values(":amount", AttributeValue::N(amount_cents.to_string()))
             .expression_attribute_values(":currency", AttributeValue::S(currency.to_owned()))
             .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
@@ -102,7 +97,7 @@ impl PaymentsTable {
         &self,
         payment: &Payment,
         expected: Option<PaymentStatus>,
-    ) -> Result<bool, TableError> {
+    ) -> Result<bool, StoreError> {
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(payment)?;
         let request = self
             .client
@@ -113,7 +108,7 @@ impl PaymentsTable {
             Some(status) => request
                 .condition_expression("#status = :expected")
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":expected", status_value(status)),
+                .expression_attribute_values(":expected", status_value(status)?),
             None => request.condition_expression("attribute_not_exists(order_id)"),
         };
         Ok(shop_aws::condition_held(request.send().await)?)

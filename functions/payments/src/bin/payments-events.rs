@@ -1,7 +1,6 @@
 //! Payments' subscription to OrderCancelled on the bus.
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
+use payments::entrypoints::bus;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -9,10 +8,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&shop_aws::load().await);
     let payments = payments::config::payments(&dynamodb)?;
     payments.table.connect().await?;
-    let payments = &payments;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        payments::entrypoints::events::handle(payments, &event.payload).await?;
-        Ok::<_, lambda_runtime::Error>(())
-    }))
+    shop_events::run_inbox(payments::SERVICE, |delivery| {
+        bus::handle(&payments, delivery)
+    })
     .await
 }

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shop_events::TaskError;
 
 use crate::{
     ports::CardProvider,
@@ -27,13 +28,6 @@ pub enum Task {
     },
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{error_type}: {message}")]
-pub struct TaskError {
-    pub error_type: &'static str,
-    pub message: String,
-}
-
 impl From<PaymentError> for TaskError {
     fn from(error: PaymentError) -> Self {
         let error_type = match &error {
@@ -41,12 +35,9 @@ impl From<PaymentError> for TaskError {
             PaymentError::Timeout => "PaymentTimeout",
             PaymentError::Closed => "PaymentClosed",
             PaymentError::Invalid(_) => "InvalidTask",
-            PaymentError::Table(_) => "PaymentsUnavailable",
+            PaymentError::Contended | PaymentError::Store(_) => "PaymentsUnavailable",
         };
-        Self {
-            error_type,
-            message: error.to_string(),
-        }
+        TaskError::new(error_type, &error)
     }
 }
 
