@@ -3,6 +3,9 @@
 //! ShipmentCancelled from its table's stream; nobody calls it.
 
 pub mod adapters;
+pub mod config;
+pub mod domain;
 pub mod entrypoints;
+pub mod service;
 
 pub const SERVICE: &str = "shipping";

@@ -6,10 +6,13 @@
 
 use serde_json::json;
 use shipping::{
-    adapters::{ShipmentStatus, Shipments},
-    entrypoints::{events, http, stream::ShipmentEvents},
+    adapters::Shipments,
+    config::TestHooks,
+    domain::{OrderRef, ShipmentStatus},
+    entrypoints::{bus, http, stream::ShipmentEvents},
+    service::Shipping,
 };
-use shop_events::StreamMapper;
+use shop_events::{Delivery, StreamMapper};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, As, send},
@@ -17,7 +20,7 @@ use shop_testkit::{
 };
 
 struct Setup {
-    shipments: Shipments,
+    shipping: Shipping,
     stream_arn: String,
     streams: aws_sdk_dynamodbstreams::Client,
 }
@@ -26,15 +29,25 @@ async fn setup() -> Setup {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
     Setup {
-        shipments: Shipments::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            stack::name(&resolver, "ShipmentsTable"),
-        ),
+        shipping: Shipping {
+            shipments: Shipments::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                stack::name(&resolver, "ShipmentsTable"),
+            ),
+        },
         stream_arn: resolver
             .get("ShipmentsTable", devstack::template::Attribute::StreamArn)
             .unwrap()
             .to_owned(),
         streams: aws_sdk_dynamodbstreams::Client::new(&config),
+    }
+}
+
+fn order(order_id: &str, causation_id: &str) -> OrderRef {
+    OrderRef {
+        order_id: order_id.to_owned(),
+        customer_id: "c-1".to_owned(),
+        causation_id: causation_id.to_owned(),
     }
 }
 
@@ -45,6 +58,8 @@ fn order_event(event_type: &str, order_id: &str) -> serde_json::Value {
         "detail": {
             "event_id": uuid::Uuid::new_v4().to_string(),
             "type": event_type,
+            "version": 1,
+            "occurred_at": "2026-11-27T10:00:00Z",
             "sequence": 2,
             "correlation_id": order_id,
             "data": {"order_id": order_id, "customer_id": "c-1"}
@@ -55,35 +70,22 @@ fn order_event(event_type: &str, order_id: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_confirmed_order_gets_one_shipment_and_a_cancel_cancels_it_once() {
     let setup = setup().await;
-    let order = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::new_v4().to_string();
+    let shipping = &setup.shipping;
+    assert!(shipping.schedule(&order(&id, "confirmed")).await.unwrap());
     assert!(
-        events::handle(&setup.shipments, &order_event("OrderConfirmed", &order))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !events::handle(&setup.shipments, &order_event("OrderConfirmed", &order))
-            .await
-            .unwrap(),
+        !shipping.schedule(&order(&id, "confirmed")).await.unwrap(),
         "a redelivery changes nothing"
     );
-    let scheduled = setup.shipments.get(&order).await.unwrap().unwrap();
+    let scheduled = shipping.shipments.get(&id).await.unwrap().unwrap();
     assert_eq!(
         (scheduled.status, scheduled.version),
         (ShipmentStatus::Scheduled, 1)
     );
 
-    assert!(
-        events::handle(&setup.shipments, &order_event("OrderCancelled", &order))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !events::handle(&setup.shipments, &order_event("OrderCancelled", &order))
-            .await
-            .unwrap()
-    );
-    let cancelled = setup.shipments.get(&order).await.unwrap().unwrap();
+    assert!(shipping.cancel(&order(&id, "cancelled")).await.unwrap());
+    assert!(!shipping.cancel(&order(&id, "cancelled")).await.unwrap());
+    let cancelled = shipping.shipments.get(&id).await.unwrap().unwrap();
     assert_eq!(
         (cancelled.status, cancelled.version),
         (ShipmentStatus::Cancelled, 2)
@@ -108,32 +110,78 @@ async fn a_confirmed_order_gets_one_shipment_and_a_cancel_cancels_it_once() {
 #[tokio::test]
 async fn a_cancel_that_arrives_first_keeps_a_late_confirmation_from_scheduling() {
     let setup = setup().await;
-    let order = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::new_v4().to_string();
     assert!(
-        events::handle(&setup.shipments, &order_event("OrderCancelled", &order))
+        setup
+            .shipping
+            .cancel(&order(&id, "cancelled"))
             .await
             .unwrap()
     );
     assert!(
-        !events::handle(&setup.shipments, &order_event("OrderConfirmed", &order))
+        !setup
+            .shipping
+            .schedule(&order(&id, "confirmed"))
             .await
             .unwrap()
     );
     assert_eq!(
-        setup.shipments.get(&order).await.unwrap().unwrap().status,
+        setup
+            .shipping
+            .shipments
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         ShipmentStatus::Cancelled
     );
 }
 
 #[tokio::test]
+async fn bus_events_schedule_and_cancel_with_the_event_as_cause() {
+    let setup = setup().await;
+    let id = uuid::Uuid::new_v4().to_string();
+    for event_type in ["OrderConfirmed", "OrderCancelled"] {
+        let event = order_event(event_type, &id);
+        let delivery = Delivery::read(event.clone()).unwrap();
+        bus::handle(&setup.shipping, TestHooks::default(), delivery)
+            .await
+            .unwrap();
+        let shipment = setup.shipping.shipments.get(&id).await.unwrap().unwrap();
+        assert_eq!(shipment.causation_id, event["detail"]["event_id"]);
+    }
+    let shipment = setup.shipping.shipments.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (shipment.status, shipment.version),
+        (ShipmentStatus::Cancelled, 2)
+    );
+}
+
+#[test]
+fn an_order_event_without_a_customer_is_rejected_not_shipped_to_nobody() {
+    let mut event = order_event("OrderConfirmed", "o-1");
+    event["detail"]["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("customer_id");
+    assert!(matches!(
+        Delivery::<bus::ShippingInbox>::read(event),
+        Err(shop_events::Rejected::Malformed { .. })
+    ));
+}
+
+#[tokio::test]
 async fn only_the_orders_customer_or_an_admin_reads_its_shipment() {
     let setup = setup().await;
-    let order = uuid::Uuid::new_v4().to_string();
-    events::handle(&setup.shipments, &order_event("OrderConfirmed", &order))
+    let id = uuid::Uuid::new_v4().to_string();
+    setup
+        .shipping
+        .schedule(&order(&id, "confirmed"))
         .await
         .unwrap();
-    let app = http::router(setup.shipments.clone());
-    let path = format!("/shipments/{order}");
+    let app = http::router(setup.shipping.clone());
+    let path = format!("/shipments/{id}");
     assert_eq!(
         send(&app, &ApiRequest::get(&path).caller(As::customer("c-1")))
             .await

@@ -9,18 +9,18 @@ use shop_http::{BearerAuth, Caller, FieldError, Health, Problem};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::adapters::{Shipment, Shipments};
+use crate::{domain::Shipment, service::Shipping};
 
-pub fn router(shipments: Shipments) -> Router {
+pub fn router(shipping: Shipping) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(shipments), crate::SERVICE)
+    shop_http::service_router(routes.with_state(shipping), crate::SERVICE)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-fn api() -> OpenApiRouter<Shipments> {
+fn api() -> OpenApiRouter<Shipping> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_shipment))
         .routes(routes!(health))
@@ -45,15 +45,13 @@ struct ApiDoc;
     )
 )]
 async fn get_shipment(
-    State(shipments): State<Shipments>,
+    State(shipping): State<Shipping>,
     caller: Caller,
     Path(order_id): Path<String>,
 ) -> Result<Json<Shipment>, Problem> {
-    match shipments.get(&order_id).await {
-        Ok(Some(shipment)) if caller.is_admin() || shipment.customer_id == caller.user_id => {
-            Ok(Json(shipment))
-        }
-        Ok(_) => Err(Problem::not_found("no shipment for this order")),
+    match shipping.shipment(&caller, &order_id).await {
+        Ok(Some(shipment)) => Ok(Json(shipment)),
+        Ok(None) => Err(Problem::not_found("no shipment for this order")),
         Err(error) => Err(Problem::internal(&error)),
     }
 }

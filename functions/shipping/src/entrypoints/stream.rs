@@ -5,7 +5,7 @@ use aws_lambda_events::dynamodb::EventRecord;
 use serde_json::json;
 use shop_events::{Envelope, StreamMapper, publisher::MapError};
 
-use crate::adapters::{Shipment, ShipmentStatus};
+use crate::domain::{Shipment, ShipmentStatus};
 
 pub const SOURCE: &str = "shop.shipping";
 
