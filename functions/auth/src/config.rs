@@ -1,20 +1,12 @@
-//! Settings from the environment the SAM template (or devstack) gives each function.
+//! Settings from the environment the SAM template (or devstack) gives each function, read once
+//! at init.
 
-use shop_aws::{MissingSetting, required_env};
+use shop_aws::{
+    ConfigError, required_env,
+    settings::{flag, number},
+};
 
 use crate::domain::{Lockout, PasswordPolicy};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Missing(#[from] MissingSetting),
-    #[error("{name} must be {expected}, found {value:?}")]
-    Invalid {
-        name: &'static str,
-        expected: &'static str,
-        value: String,
-    },
-}
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -49,26 +41,5 @@ impl HttpConfig {
             },
             auto_confirm: flag("AUTO_CONFIRM_SIGNUPS")?,
         })
-    }
-}
-
-fn number<T: std::str::FromStr>(name: &'static str) -> Result<T, ConfigError> {
-    let value = required_env(name)?;
-    value.parse().map_err(|_| ConfigError::Invalid {
-        name,
-        expected: "a whole number",
-        value,
-    })
-}
-
-fn flag(name: &'static str) -> Result<bool, ConfigError> {
-    match required_env(name)?.as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(ConfigError::Invalid {
-            name,
-            expected: "true or false",
-            value: other.to_owned(),
-        }),
     }
 }

@@ -3,6 +3,7 @@
 //! Kept in the table, not in memory, because every Lambda instance must see the same counts.
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use shop_aws::dynamo::{self, DynamoError};
 
 use super::StoreError;
 
@@ -17,13 +18,8 @@ impl LoginAttempts {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await?;
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.table).await
     }
 
     /// Failures counted under `key` (0 when none).

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use serde::{Deserialize, Serialize};
+use shop_aws::dynamo::{self, DynamoError};
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -40,13 +41,8 @@ impl Customers {
         Self { client, table }
     }
 
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await?;
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.table).await
     }
 
     /// Records a registration once; `false` when the customer was already recorded (a repeated

@@ -8,19 +8,23 @@ pub use attempts::LoginAttempts;
 pub use cognito::{IdentityProvider, ProviderError, Tokens};
 pub use customers::{Customer, CustomerRecord, Customers};
 
+use aws_sdk_dynamodb::error::SdkError;
+use shop_aws::dynamo::DynamoError;
+
 /// A failure of one of auth's own tables.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB failed: {0}")]
-    Dynamo(String),
-    #[error("a stored item cannot be read: {0}")]
+    #[error(transparent)]
+    Dynamo(#[from] DynamoError),
+    #[error("a stored item cannot be read")]
     Corrupt(#[from] serde_dynamo::Error),
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    DynamoError: From<SdkError<E, R>>,
 {
-    fn from(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string())
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(error.into())
     }
 }
