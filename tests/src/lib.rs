@@ -225,6 +225,18 @@ impl System {
         if failed { Err(body) } else { Ok(body) }
     }
 
+    /// devstack's counters (`GET /_devstack/counters` on the edge), e.g.
+    /// `counter("AsyncLost", "LossyRecorderFunction")`.
+    pub async fn counter(&self, counter: &str, scope: &str) -> u64 {
+        let counters: Value = reqwest::get(format!("{}/_devstack/counters", self.aws_endpoint))
+            .await
+            .expect("devstack's edge answers")
+            .json()
+            .await
+            .expect("counters are JSON");
+        counters[counter][scope].as_u64().unwrap_or_default()
+    }
+
     /// The issuer the gateway trusts.
     pub fn issuer(&self) -> String {
         format!(

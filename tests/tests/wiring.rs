@@ -135,18 +135,33 @@ async fn concurrent_invocations_share_at_most_the_concurrency_limit_of_processes
     assert!((2..=4).contains(&pids.len()), "{} processes", pids.len());
 }
 
+/// EventBridge hands a function its events as asynchronous invocations: a failing function is
+/// retried twice by Lambda, then the event goes to the function's on-failure destination, or is
+/// lost without one. The rule's DLQ only sees events Lambda would not accept.
 #[tokio::test]
-async fn a_rule_target_that_keeps_failing_lands_in_its_dead_letter_queue() {
+async fn a_failing_rule_target_is_tried_three_times_then_parked_or_lost_never_sent_to_the_rule_dlq()
+{
     let system = system();
     let sqs = aws_sdk_sqs::Client::new(&system.sdk_config().await);
-    let dlq = sqs
-        .get_queue_url()
-        .queue_name(format!("{}-RecorderDLQ", system.stack_name))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue = |name: &'static str| {
+        let sqs = sqs.clone();
+        let name = format!("{}-{name}", system.stack_name);
+        async move {
+            sqs.get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap()
+        }
+    };
+    let (failures, rule_dlq) = (queue("RecorderFailures").await, queue("RecorderDLQ").await);
+    let lost_before = system.counter("AsyncLost", "LossyRecorderFunction").await;
+    let attempts_before = system
+        .counter("AsyncAttempt", "LossyRecorderFunction")
+        .await;
+
     let sku = format!("FAIL-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
     let response = reqwest::Client::new()
         .post(system.url("/products"))
@@ -156,28 +171,78 @@ async fn a_rule_target_that_keeps_failing_lands_in_its_dead_letter_queue() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+    let ours = |event: &Value| event["detail"]["data"]["sku"] == sku.as_str();
 
-    // The recorder refuses the event; after the rule's 3 attempts it is in the DLQ, intact.
-    let started = Instant::now();
-    loop {
+    // The recorder has a destination: its failure record carries the whole event.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let record = loop {
         let received = sqs
             .receive_message()
-            .queue_url(&dlq)
+            .queue_url(&failures)
             .wait_time_seconds(1)
             .max_number_of_messages(10)
             .send()
             .await
             .unwrap();
-        let found = received.messages().iter().any(|m| {
-            serde_json::from_str::<Value>(m.body().unwrap_or_default())
-                .is_ok_and(|event| event["detail"]["data"]["sku"] == sku.as_str())
-        });
-        if found {
-            break;
+        let found = received
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
+            .find(|record| ours(&record["requestPayload"]));
+        if let Some(record) = found {
+            break record;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "the failed event never reached the DLQ"
+            Instant::now() < deadline,
+            "the failed event was never parked"
+        );
+    };
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(record["responseContext"]["functionError"], "Unhandled");
+
+    // The lossy recorder has none: three attempts, then the event is gone, counted and logged.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while system.counter("AsyncLost", "LossyRecorderFunction").await == lost_before {
+        assert!(
+            Instant::now() < deadline,
+            "the event was never reported lost"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        system.counter("AsyncLost", "LossyRecorderFunction").await,
+        lost_before + 1
+    );
+    assert_eq!(
+        system
+            .counter("AsyncAttempt", "LossyRecorderFunction")
+            .await,
+        attempts_before + 3
+    );
+    if let Some(log_dir) = &system.log_dir {
+        let log = std::fs::read_to_string(log_dir.join("LossyRecorderFunction.log")).unwrap();
+        assert!(
+            log.contains("lost: asynchronous invocation failed after 3 attempts"),
+            "{log}"
         );
     }
+
+    // Neither event ever reached the rule's DLQ.
+    let in_rule_dlq = sqs
+        .receive_message()
+        .queue_url(&rule_dlq)
+        .wait_time_seconds(1)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !in_rule_dlq
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
+            .any(|event| ours(&event)),
+        "a function's failure is not a delivery failure"
+    );
 }

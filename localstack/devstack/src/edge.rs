@@ -7,30 +7,36 @@ use axum::{
     extract::{Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
 };
 
-use crate::lambda::{InvocationType, Lambda, Outcome};
+use crate::{
+    counters::Counters,
+    lambda::{InvocationType, Lambda, Outcome},
+};
 
 #[derive(Debug, Clone)]
 pub struct Edge {
     lambda: Lambda,
     emulator: String,
     client: reqwest::Client,
+    counters: Counters,
 }
 
 impl Edge {
-    pub fn new(lambda: Lambda, emulator: &str) -> Self {
+    pub fn new(lambda: Lambda, emulator: &str, counters: Counters) -> Self {
         Self {
             lambda,
             emulator: emulator.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
+            counters,
         }
     }
 
     pub fn router(self) -> Router {
         Router::new()
             .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+            .route("/_devstack/counters", get(counters))
             .fallback(proxy)
             .with_state(self)
     }
@@ -89,6 +95,11 @@ async fn invoke(
             response
         }
     }
+}
+
+/// devstack's counters (lost and parked events, retries) as JSON, for tests.
+async fn counters(State(edge): State<Edge>) -> axum::Json<serde_json::Value> {
+    axum::Json(edge.counters.to_json())
 }
 
 async fn proxy(State(edge): State<Edge>, request: Request) -> Response {

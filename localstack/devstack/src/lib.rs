@@ -6,6 +6,7 @@
 //! only wires them.
 
 pub mod cargo;
+pub mod counters;
 pub mod edge;
 pub mod emulator;
 pub mod gateway;

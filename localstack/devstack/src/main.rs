@@ -10,7 +10,7 @@ use devstack::{
 
 const USAGE: &str = "usage: devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
                 [--port N] [--edge-port N] [--endpoint URL] [--template PATH]...
-                [--concurrency N] [--check]
+                [--concurrency N] [--time-scale N] [--check]
 
   --no-seed      start without demo users and products
   --no-build     use the function binaries already built
@@ -21,6 +21,8 @@ const USAGE: &str = "usage: devstack [run] [--no-seed] [--no-build] [--release] 
   --endpoint URL use a running emulator (moto or LocalStack) instead of starting moto;
                  AWS_ENDPOINT_URL does the same
   --template P   an extra template to merge (e.g. test fixtures); repeatable
+  --time-scale N divide AWS's waits (asynchronous retries 1 and 2 minutes apart, event
+                 and record ages) by N (default 60; 1 is real time)
   --check        start, seed, print the summary, then stop (a smoke test and a timer)";
 
 struct Cli {
@@ -59,6 +61,9 @@ fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
             "--edge-port" => cli.options.edge_port = number(args.next(), "--edge-port")?,
             "--concurrency" => {
                 cli.options.concurrency = usize::from(number(args.next(), "--concurrency")?.max(1));
+            }
+            "--time-scale" => {
+                cli.options.time_scale = u32::from(number(args.next(), "--time-scale")?.max(1));
             }
             "--endpoint" => {
                 cli.options.endpoint = Some(args.next().ok_or("--endpoint needs a URL")?);

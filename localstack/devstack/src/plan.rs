@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::{
+    lambda::AsyncInvokeSpec,
     sources::streams::StreamMapping,
     template::{
         Attribute, EventTarget, HttpRoute, Resolver, ResourceKind, RuleSpec, Template,
@@ -36,6 +37,7 @@ pub struct FunctionPlan {
     pub environment: Vec<(String, String)>,
     pub timeout: Duration,
     pub memory_mb: u32,
+    pub async_invoke: AsyncInvokeSpec,
 }
 
 /// The HTTP API's JWT authorizer.
@@ -124,6 +126,23 @@ impl Plan {
                 environment,
                 timeout: function.timeout,
                 memory_mb: function.memory_mb,
+                async_invoke: AsyncInvokeSpec {
+                    max_retries: function.async_invoke.max_retries,
+                    max_event_age: function.async_invoke.max_event_age,
+                    on_failure: function
+                        .async_invoke
+                        .on_failure
+                        .as_ref()
+                        .map(|destination| {
+                            queue_url(
+                                destination,
+                                &at("Properties.EventInvokeConfig.DestinationConfig.OnFailure"),
+                                template,
+                                resolver,
+                            )
+                        })
+                        .transpose()?,
+                },
             });
             for source in function.stream_sources() {
                 plan.stream_mappings
@@ -157,26 +176,18 @@ fn stream_mapping(
     resolver: &Resolver,
 ) -> Result<StreamMapping, TemplateError> {
     let stream_arn = resolver.resolve_string(&source.stream, &format!("{}.Stream", source.at))?;
-    let on_failure = match &source.on_failure {
-        Some(destination) => {
-            let at = format!("{}.DestinationConfig", source.at);
-            let queue = template
-                .referenced(destination)
-                .filter(|r| r.kind == ResourceKind::SqsQueue)
-                .ok_or_else(|| {
-                    TemplateError::unsupported(
-                        &at,
-                        "the on-failure destination must be a queue of the template",
-                    )
-                })?;
-            Some(
-                resolver
-                    .require(&queue.logical_id, Attribute::QueueUrl, &at)?
-                    .to_owned(),
+    let on_failure = source
+        .on_failure
+        .as_ref()
+        .map(|destination| {
+            queue_url(
+                destination,
+                &format!("{}.DestinationConfig", source.at),
+                template,
+                resolver,
             )
-        }
-        None => None,
-    };
+        })
+        .transpose()?;
     Ok(StreamMapping {
         function: source.function.clone(),
         stream_arn,
@@ -187,6 +198,27 @@ fn stream_mapping(
         bisect_on_error: source.bisect_on_error,
         on_failure,
     })
+}
+
+/// The URL of the template's queue an on-failure destination names.
+fn queue_url(
+    destination: &serde_json::Value,
+    at: &str,
+    template: &Template,
+    resolver: &Resolver,
+) -> Result<String, TemplateError> {
+    let queue = template
+        .referenced(destination)
+        .filter(|r| r.kind == ResourceKind::SqsQueue)
+        .ok_or_else(|| {
+            TemplateError::unsupported(
+                at,
+                "the on-failure destination must be a queue of the template",
+            )
+        })?;
+    Ok(resolver
+        .require(&queue.logical_id, Attribute::QueueUrl, at)?
+        .to_owned())
 }
 
 fn rule_plan(rule: &RuleSpec, resolver: &Resolver) -> Result<RulePlan, TemplateError> {

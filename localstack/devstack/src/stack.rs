@@ -11,10 +11,11 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     cargo::{self, BuildError},
+    counters::Counters,
     edge::Edge,
     emulator::{Emulator, EmulatorError},
     gateway::{Authorizer, Cors, Gateway, Route, RouteTable},
-    lambda::{FunctionPool, FunctionSpec, Lambda},
+    lambda::{AsyncContext, FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
     plan::Plan,
     provision::{self, Clients, Delivery, ProvisionError},
@@ -44,6 +45,9 @@ pub struct Options {
     /// Print function logs on stdout (they always go to files in `log_dir`).
     pub echo_logs: bool,
     pub log_dir: PathBuf,
+    /// AWS's waits (asynchronous retries one and two minutes apart, event and record ages)
+    /// are divided by this, so tests see AWS's counts and order in seconds.
+    pub time_scale: u32,
 }
 
 impl Options {
@@ -65,6 +69,7 @@ impl Options {
             release: false,
             echo_logs: true,
             log_dir: workspace.join("target/devstack/logs"),
+            time_scale: 60,
         }
     }
 }
@@ -122,6 +127,7 @@ pub struct Stack {
     /// Template resources accepted without local effect, then [`LOCAL_DIFFERENCES`].
     pub notes: Vec<String>,
     pub logs: LogSink,
+    pub counters: Counters,
     emulator: Emulator,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -169,9 +175,15 @@ impl Stack {
         let plan = provisioned.plan;
 
         let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
-        let lambda = Lambda::new(function_pools(
-            &plan, &binaries, &edge_url, &options, &logs,
-        )?);
+        let counters = Counters::default();
+        let lambda = Lambda::new(
+            function_pools(&plan, &binaries, &edge_url, &options, &logs)?,
+            AsyncContext {
+                sqs: clients.sqs.clone(),
+                counters: counters.clone(),
+                time_scale: options.time_scale,
+            },
+        );
         let tasks = run_sources(
             edge_listener,
             api_listener,
@@ -180,9 +192,14 @@ impl Stack {
             &emulator.endpoint,
             &clients,
             &lambda,
+            &counters,
         );
         let mut notes = template.not_emulated();
         notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
+        notes.push(format!(
+            "time runs {}x faster for AWS's waits: asynchronous retries, event and record ages",
+            options.time_scale
+        ));
         let authorizer = plan.authorizer.as_ref();
         Ok(Self {
             endpoints: Endpoints {
@@ -197,6 +214,7 @@ impl Stack {
             resolver: provisioned.resolver,
             notes,
             logs,
+            counters,
             emulator,
             tasks,
         })
@@ -283,6 +301,7 @@ fn function_pools(
                 timeout: function.timeout,
                 memory_mb: function.memory_mb,
                 max_instances: options.concurrency,
+                async_invoke: function.async_invoke.clone(),
             },
             logs.clone(),
         ));
@@ -291,6 +310,7 @@ fn function_pools(
 }
 
 /// Serves the edge and the HTTP API and starts every stream mapping and rule delivery.
+#[allow(clippy::too_many_arguments)]
 fn run_sources(
     edge_listener: TcpListener,
     api_listener: TcpListener,
@@ -299,9 +319,10 @@ fn run_sources(
     emulator: &str,
     clients: &Clients,
     lambda: &Lambda,
+    counters: &Counters,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    let edge = Edge::new(lambda.clone(), emulator).router();
+    let edge = Edge::new(lambda.clone(), emulator, counters.clone()).router();
     tasks.push(tokio::spawn(async move {
         let _ = axum::serve(edge_listener, edge).await;
     }));

@@ -1,11 +1,16 @@
 //! The Invoke API's behaviour: find a function by name, ARN or logical id, and run an
 //! invocation synchronously or as an event.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 
-use super::{FunctionPool, Outcome};
+use super::{FunctionPool, FunctionSpec, Outcome};
+use crate::counters::{Counter, Counters};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvocationType {
@@ -25,17 +30,29 @@ impl InvocationType {
     }
 }
 
-/// Retries Lambda makes of a failed asynchronous invocation, and the pause before each.
-const EVENT_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
+/// Lambda's pauses before the retries of a failed asynchronous invocation: one minute before
+/// the second attempt, two before the third. devstack divides them by the stage's time scale.
+const ASYNC_RETRY_DELAYS: [Duration; 2] = [Duration::from_mins(1), Duration::from_mins(2)];
+
+/// What asynchronous invocations need besides the functions.
+#[derive(Debug, Clone)]
+pub struct AsyncContext {
+    /// Sends failed events to on-failure destinations.
+    pub sqs: aws_sdk_sqs::Client,
+    pub counters: Counters,
+    /// AWS's waits are divided by this (1: real time).
+    pub time_scale: u32,
+}
 
 /// Every function of the stack.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Lambda {
     pools: Arc<HashMap<String, Arc<FunctionPool>>>,
+    asynchronous: Arc<AsyncContext>,
 }
 
 impl Lambda {
-    pub fn new(pools: Vec<FunctionPool>) -> Self {
+    pub fn new(pools: Vec<FunctionPool>, asynchronous: AsyncContext) -> Self {
         let mut by_name = HashMap::new();
         for pool in pools {
             let pool = Arc::new(pool);
@@ -44,6 +61,7 @@ impl Lambda {
         }
         Self {
             pools: Arc::new(by_name),
+            asynchronous: Arc::new(asynchronous),
         }
     }
 
@@ -70,25 +88,118 @@ impl Lambda {
         Some(pool.invoke(payload).await)
     }
 
-    /// Queues an asynchronous invocation, retried like Lambda retries events. `false` when no
-    /// such function exists.
+    /// Queues an asynchronous invocation (an `Event` invoke, or a rule delivering to the
+    /// function). `false` when no such function exists.
+    ///
+    /// As Lambda does: a failed event is retried `MaximumRetryAttempts` times (default 2),
+    /// one and then two minutes apart, while it is younger than `MaximumEventAgeInSeconds`;
+    /// then it goes to the function's on-failure destination with the request and the
+    /// error, or, without one, it is lost. devstack says so loudly and counts it.
     pub fn invoke_event(&self, reference: &str, payload: Bytes) -> bool {
         let Some(pool) = self.function(reference).cloned() else {
             return false;
         };
+        let context = self.asynchronous.clone();
         tokio::spawn(async move {
-            let mut outcome = pool.invoke(payload.clone()).await;
-            for delay in EVENT_RETRY_DELAYS {
-                if outcome.is_success() {
-                    return;
-                }
-                tokio::time::sleep(delay).await;
-                outcome = pool.invoke(payload.clone()).await;
-            }
-            if let Outcome::Error { error_type, .. } = outcome {
-                tracing::error!(function = %pool.spec().name, %error_type, "asynchronous invocation failed after its retries; the event is dropped as in Lambda without an on-failure destination");
-            }
+            run_event(&pool, &context, payload).await;
         });
         true
     }
+}
+
+/// Why an asynchronous invocation was given up, as the on-failure record names it.
+#[derive(Debug, Clone, Copy)]
+enum GivenUp {
+    RetriesExhausted,
+    EventAgeExceeded,
+}
+
+async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) {
+    let spec = pool.spec();
+    let config = &spec.async_invoke;
+    let scale = context.time_scale.max(1);
+    let received = Instant::now();
+    let max_age = config.max_event_age / scale;
+    let mut attempts = 0_u32;
+    let (condition, error) = loop {
+        attempts += 1;
+        context
+            .counters
+            .add(Counter::AsyncAttempt, &spec.logical_id);
+        let error = match pool.invoke(payload.clone()).await {
+            Outcome::Success(_) => return,
+            Outcome::Error { body, .. } => body,
+        };
+        if attempts > config.max_retries {
+            break (GivenUp::RetriesExhausted, error);
+        }
+        let index = usize::try_from(attempts - 1).unwrap_or(usize::MAX);
+        let delay = ASYNC_RETRY_DELAYS[index.min(ASYNC_RETRY_DELAYS.len() - 1)] / scale;
+        if received.elapsed() + delay > max_age {
+            break (GivenUp::EventAgeExceeded, error);
+        }
+        tokio::time::sleep(delay).await;
+    };
+    let record = failure_record(spec, condition, attempts, &payload, &error);
+    let parked = match &config.on_failure {
+        Some(queue_url) => context
+            .sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(record.to_string())
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string()),
+        None => Err("the function has no on-failure destination".to_owned()),
+    };
+    match parked {
+        Ok(_) => {
+            context.counters.add(Counter::AsyncParked, &spec.logical_id);
+            pool.log(&format!(
+                "parked: asynchronous invocation failed after {attempts} attempts ({condition:?}); sent to the on-failure destination"
+            ));
+            tracing::warn!(function = %spec.logical_id, ?condition, attempts, "asynchronous invocation failed; the event is parked in the on-failure destination");
+        }
+        Err(why) => {
+            context.counters.add(Counter::AsyncLost, &spec.logical_id);
+            pool.log(&format!(
+                "lost: asynchronous invocation failed after {attempts} attempts ({condition:?}) and is dropped: {why}"
+            ));
+            tracing::error!(function = %spec.logical_id, ?condition, attempts, %why, event = %String::from_utf8_lossy(&payload), "lost: asynchronous invocation failed and the event is dropped, as Lambda drops it without an on-failure destination");
+        }
+    }
+}
+
+/// The record Lambda sends to an on-failure destination: the whole request, so it can be
+/// redriven, and the function's error.
+fn failure_record(
+    spec: &FunctionSpec,
+    condition: GivenUp,
+    attempts: u32,
+    payload: &[u8],
+    error: &[u8],
+) -> serde_json::Value {
+    let as_json = |bytes: &[u8]| {
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into()))
+    };
+    serde_json::json!({
+        "version": "1.0",
+        "timestamp": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "requestContext": {
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "functionArn": format!("{}:$LATEST", spec.arn),
+            "condition": format!("{condition:?}"),
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": as_json(payload),
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": as_json(error),
+    })
 }

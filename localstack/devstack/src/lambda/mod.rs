@@ -10,8 +10,8 @@ pub mod invoke;
 pub mod pool;
 pub mod runtime_api;
 
-pub use invoke::{InvocationType, Lambda};
-pub use pool::{FunctionPool, FunctionSpec};
+pub use invoke::{AsyncContext, InvocationType, Lambda};
+pub use pool::{AsyncInvokeSpec, FunctionPool, FunctionSpec};
 
 use bytes::Bytes;
 

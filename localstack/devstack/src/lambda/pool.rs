@@ -9,7 +9,7 @@ use std::{
         Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -27,6 +27,9 @@ use super::{
 };
 use crate::logs::LogSink;
 
+/// Lambda's limit on a function's init phase.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+
 /// Everything needed to run a function.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
@@ -39,6 +42,16 @@ pub struct FunctionSpec {
     pub timeout: Duration,
     pub memory_mb: u32,
     pub max_instances: usize,
+    pub async_invoke: AsyncInvokeSpec,
+}
+
+/// How the function's asynchronous invocations are retried and where failed ones go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncInvokeSpec {
+    pub max_retries: u32,
+    pub max_event_age: Duration,
+    /// URL of the SQS on-failure destination.
+    pub on_failure: Option<String>,
 }
 
 #[derive(Debug)]
@@ -63,6 +76,12 @@ impl FunctionPool {
 
     pub fn spec(&self) -> &FunctionSpec {
         &self.spec
+    }
+
+    /// Writes a line of devstack's own to the function's log, beside what its processes print.
+    pub fn log(&self, line: &str) {
+        self.logs
+            .write(&self.spec.logical_id, &format!("devstack: {line}"));
     }
 
     /// How many processes this function has started so far (restarts included).
@@ -195,13 +214,19 @@ impl Instance {
     }
 
     /// Runs one invocation; the flag says whether the instance can take another.
+    ///
+    /// Lambda's timeout covers the invocation, not the process's init: the clock starts when
+    /// the runtime takes the invocation from `next`. Init has a limit of its own
+    /// ([`INIT_LIMIT`]), as in Lambda.
     async fn run(&self, payload: Bytes, spec: &FunctionSpec) -> (Outcome, bool) {
         let (reply, outcome) = oneshot::channel();
+        let (taken_tx, taken) = oneshot::channel();
         let invocation = Invocation {
             request_id: uuid::Uuid::new_v4().to_string(),
             payload,
-            deadline: SystemTime::now() + spec.timeout,
+            timeout: spec.timeout,
             function_arn: spec.arn.clone(),
+            taken: taken_tx,
             reply,
         };
         if self.sender.send(invocation).await.is_err() {
@@ -211,6 +236,19 @@ impl Instance {
             );
         }
         let mut exited = self.exited.clone();
+        tokio::select! {
+            result = taken => if result.is_err() {
+                return (Outcome::error("Runtime.ExitError", "the invocation was dropped"), false);
+            },
+            () = tokio::time::sleep(INIT_LIMIT) => return (
+                Outcome::error(
+                    "Sandbox.Timedout",
+                    &format!("init did not finish within {} seconds", INIT_LIMIT.as_secs()),
+                ),
+                false,
+            ),
+            _ = exited.wait_for(Option::is_some) => return self.exit_outcome(),
+        }
         tokio::select! {
             outcome = outcome => match outcome {
                 Ok(outcome) => (outcome, true),
@@ -223,14 +261,19 @@ impl Instance {
                 ),
                 false,
             ),
-            _ = exited.wait_for(Option::is_some) => {
-                let description = self.exited.borrow().clone().unwrap_or_default();
-                (
-                    Outcome::error("Runtime.ExitError", &format!("the function's process exited: {description}")),
-                    false,
-                )
-            }
+            _ = exited.wait_for(Option::is_some) => self.exit_outcome(),
         }
+    }
+
+    fn exit_outcome(&self) -> (Outcome, bool) {
+        let description = self.exited.borrow().clone().unwrap_or_default();
+        (
+            Outcome::error(
+                "Runtime.ExitError",
+                &format!("the function's process exited: {description}"),
+            ),
+            false,
+        )
     }
 }
 

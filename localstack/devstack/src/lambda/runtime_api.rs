@@ -2,7 +2,11 @@
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>): the process long-polls
 //! `next`, then posts the invocation's response or error.
 
-use std::{collections::HashMap, sync::Arc, time::SystemTime};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use axum::{
     Router,
@@ -21,8 +25,11 @@ use super::Outcome;
 pub struct Invocation {
     pub request_id: String,
     pub payload: Bytes,
-    pub deadline: SystemTime,
+    /// The function's timeout, counted from when the process takes the invocation.
+    pub timeout: Duration,
     pub function_arn: String,
+    /// Told when the process took the invocation (its `next` call answered).
+    pub taken: oneshot::Sender<()>,
     pub reply: oneshot::Sender<Outcome>,
 }
 
@@ -68,8 +75,7 @@ async fn next(State(api): State<RuntimeApi>) -> Response {
     let Some(invocation) = api.queue.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
-    let deadline_ms = invocation
-        .deadline
+    let deadline_ms = (SystemTime::now() + invocation.timeout)
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let mut headers = HeaderMap::new();
@@ -93,6 +99,7 @@ async fn next(State(api): State<RuntimeApi>) -> Response {
         .lock()
         .await
         .insert(invocation.request_id, invocation.reply);
+    let _ = invocation.taken.send(());
     (headers, invocation.payload).into_response()
 }
 

@@ -1,7 +1,8 @@
 //! EventBridge rule → function or state machine. moto delivers rule targets only to SQS, so
 //! each such target is fed through a shadow queue that devstack drains: a message is deleted
-//! once the target took it; otherwise it comes back after a backoff, and after the target's
-//! attempts SQS's redrive policy moves it to the dead-letter queue. Nothing is dropped.
+//! once the target took it (a function takes it as an asynchronous invocation, a state
+//! machine by starting an execution); otherwise it comes back after a backoff, and after the
+//! target's attempts SQS's redrive policy moves it to the rule's dead-letter queue.
 
 use std::time::Duration;
 
@@ -9,11 +10,7 @@ use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use bytes::Bytes;
 
-use crate::{
-    lambda::{Lambda, Outcome},
-    plan::DeliveryTarget,
-    provision::Delivery,
-};
+use crate::{lambda::Lambda, plan::DeliveryTarget, provision::Delivery};
 
 /// Runs one delivery until the task is aborted.
 pub async fn run(
@@ -55,15 +52,16 @@ async fn deliver(
 ) {
     let body = message.body().unwrap_or_default().to_owned();
     let delivered = match &delivery.target {
+        // EventBridge invokes Lambda asynchronously: the delivery is done once Lambda has
+        // queued the event. A failing function is Lambda's business from there (its retries,
+        // then its on-failure destination, or the event is lost); the rule's DLQ only ever
+        // sees events Lambda would not accept.
         DeliveryTarget::Function(function) => {
-            match lambda.invoke(function, Bytes::from(body.clone())).await {
-                Some(Outcome::Success(_)) => true,
-                Some(Outcome::Error { error_type, .. }) => {
-                    tracing::warn!(rule = %delivery.rule, %function, %error_type, "rule target failed; the event will be retried");
-                    false
-                }
-                None => false,
+            let accepted = lambda.invoke_event(function, Bytes::from(body.clone()));
+            if !accepted {
+                tracing::warn!(rule = %delivery.rule, %function, "the rule's target function does not exist; the event will be retried");
             }
+            accepted
         }
         DeliveryTarget::StateMachine(arn) => {
             // EventBridge names executions itself; the event id keeps a redelivery from

@@ -12,9 +12,10 @@ use super::{
         Properties,
         events::{DeadLetterConfig, RetryPolicy, RuleProperties},
         serverless::{
-            CorsConfiguration, DynamoDbEvent, EventBridgeRuleEvent, FunctionEventSource,
-            FunctionProperties, FunctionResponseType, HttpApiEvent, HttpApiProperties,
-            StartingPosition, StateMachineEventSource, StateMachineProperties, StateMachineType,
+            CorsConfiguration, DynamoDbEvent, EventBridgeRuleEvent, EventInvokeConfig,
+            FunctionEventSource, FunctionProperties, FunctionResponseType, HttpApiEvent,
+            HttpApiProperties, StartingPosition, StateMachineEventSource, StateMachineProperties,
+            StateMachineType,
         },
     },
 };
@@ -24,6 +25,10 @@ const DEFAULT_TIMEOUT_SECONDS: u32 = 3;
 const DEFAULT_MEMORY_MB: u32 = 128;
 /// Lambda's default `BatchSize` for DynamoDB streams.
 const DEFAULT_STREAM_BATCH_SIZE: u32 = 100;
+/// Lambda's defaults for asynchronous invocations: two retries, events up to six hours old.
+const DEFAULT_ASYNC_RETRIES: u32 = 2;
+const DEFAULT_MAX_EVENT_AGE_SECONDS: u32 = 6 * 60 * 60;
+
 /// EventBridge's default for rule targets is 185 attempts over 24 hours. Locally a few
 /// attempts with short backoff show the same behaviour without waiting a day.
 const DEFAULT_TARGET_ATTEMPTS: u32 = 3;
@@ -39,6 +44,16 @@ pub struct Function {
     /// Unresolved `Environment.Variables` (globals merged in).
     pub environment: Map<String, Value>,
     pub events: Vec<FunctionEvent>,
+    pub async_invoke: AsyncInvoke,
+}
+
+/// What Lambda does with a failed asynchronous invocation of the function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsyncInvoke {
+    pub max_retries: u32,
+    pub max_event_age: Duration,
+    /// Unresolved ARN of the SQS on-failure destination; without one a failed event is lost.
+    pub on_failure: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +253,7 @@ impl Function {
                 .map(|env| env.variables.clone())
                 .unwrap_or_default(),
             events,
+            async_invoke: AsyncInvoke::new(properties.event_invoke_config.as_ref()),
         })
     }
 
@@ -253,6 +269,24 @@ impl Function {
             FunctionEvent::Stream(source) => Some(source),
             _ => None,
         })
+    }
+}
+
+impl AsyncInvoke {
+    fn new(config: Option<&EventInvokeConfig>) -> Self {
+        Self {
+            max_retries: config
+                .and_then(|c| c.maximum_retry_attempts)
+                .unwrap_or(DEFAULT_ASYNC_RETRIES),
+            max_event_age: Duration::from_secs(u64::from(
+                config
+                    .and_then(|c| c.maximum_event_age_in_seconds)
+                    .unwrap_or(DEFAULT_MAX_EVENT_AGE_SECONDS),
+            )),
+            on_failure: config
+                .and_then(|c| c.destination_config.as_ref())
+                .map(|d| d.on_failure.destination.clone()),
+        }
     }
 }
 

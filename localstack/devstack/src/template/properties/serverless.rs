@@ -16,6 +16,7 @@ pub struct FunctionProperties {
     pub environment: Option<Environment>,
     #[serde(default)]
     pub events: BTreeMap<String, FunctionEventSource>,
+    pub event_invoke_config: Option<EventInvokeConfig>,
     /// Where the code is and how it is packaged: devstack runs the cargo binary named in the
     /// resource's `Metadata` instead.
     pub code_uri: Option<Value>,
@@ -32,6 +33,23 @@ pub struct FunctionProperties {
 pub struct Environment {
     /// Values may be intrinsics, resolved when the function starts.
     pub variables: Map<String, Value>,
+}
+
+/// How Lambda handles the function's asynchronous invocations (rule targets, `Event`
+/// invokes): retries, the oldest event it still runs, and where a failed event goes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EventInvokeConfig {
+    pub maximum_retry_attempts: Option<u32>,
+    pub maximum_event_age_in_seconds: Option<u32>,
+    pub destination_config: Option<EventInvokeDestinations>,
+}
+
+/// Only an SQS on-failure destination is emulated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EventInvokeDestinations {
+    pub on_failure: OnFailure,
 }
 
 /// `Metadata` of a function: devstack runs `rust-cargolambda` builds.
