@@ -20,6 +20,8 @@ pub enum CatalogError {
     Revision(#[from] RevisionError),
     #[error("the product was changed by another request; read it again and retry")]
     Conflict,
+    #[error("another request wrote the same product or SKU at the same time; retry")]
+    Contended,
     #[error("the product store failed")]
     Store(#[source] StoreError),
 }
@@ -29,6 +31,7 @@ impl From<StoreError> for CatalogError {
         match error {
             StoreError::SkuTaken(sku) => Self::SkuTaken(sku),
             StoreError::VersionConflict => Self::Conflict,
+            StoreError::Contended => Self::Contended,
             other => Self::Store(other),
         }
     }

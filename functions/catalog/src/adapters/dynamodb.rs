@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
-    operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Put, TransactWriteItem},
 };
 use serde::{Deserialize, Serialize};
+use shop_aws::dynamo::{self, DynamoError, TransactionError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -25,18 +25,20 @@ pub enum StoreError {
     SkuTaken(String),
     #[error("the product was changed by another request since it was read")]
     VersionConflict,
+    #[error("another request wrote the same product or SKU at the same time")]
+    Contended,
     #[error("a stored product cannot be read: {0}")]
     Corrupt(#[from] serde_dynamo::Error),
-    #[error("DynamoDB request failed")]
-    Dynamo(#[source] Box<aws_sdk_dynamodb::Error>),
+    #[error(transparent)]
+    Dynamo(#[from] DynamoError),
 }
 
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
-    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+    DynamoError: From<SdkError<E, R>>,
 {
     fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(Box::new(error.into()))
+        Self::Dynamo(error.into())
     }
 }
 
@@ -114,15 +116,9 @@ impl ProductTable {
 
     /// Checks both tables exist, which also opens the connection to DynamoDB during the
     /// function's init phase instead of on its first request.
-    pub async fn connect(&self) -> Result<(), StoreError> {
-        for table in [&self.products_table, &self.skus_table] {
-            self.client
-                .describe_table()
-                .table_name(table)
-                .send()
-                .await?;
-        }
-        Ok(())
+    pub async fn connect(&self) -> Result<(), DynamoError> {
+        dynamo::connect(&self.client, &self.products_table).await?;
+        dynamo::connect(&self.client, &self.skus_table).await
     }
 
     /// Stores a new product and claims its SKU, atomically.
@@ -154,10 +150,10 @@ impl ProductTable {
             .transact_items(put(&self.skus_table, claim, "sku"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => Err(classify_insert_failure(error, &product.sku)),
-        }
+        inserted(
+            dynamo::classify_transaction(result).map(|_| ()),
+            &product.sku,
+        )
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Option<Product>, StoreError> {
@@ -242,20 +238,40 @@ impl ProductTable {
     }
 }
 
-/// Which condition of the create transaction failed: the SKU claim (index 1) means the SKU is
-/// taken; anything else is a real failure.
-fn classify_insert_failure(error: SdkError<TransactWriteItemsError>, sku: &str) -> StoreError {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        error.as_service_error()
-    {
-        let sku_claim_failed = cancelled
-            .cancellation_reasons()
-            .get(1)
-            .and_then(|reason| reason.code())
-            == Some("ConditionalCheckFailed");
-        if sku_claim_failed {
-            return StoreError::SkuTaken(sku.to_owned());
+/// What the create transaction came to. A failed SKU claim (item 1) means the SKU is taken.
+/// A failed product condition (a fresh random id that exists) or a `TransactionConflict` (most
+/// likely another create claiming the same SKU at that moment) refuses nothing for good: the
+/// same request again succeeds or finds the SKU taken.
+fn inserted(result: Result<(), TransactionError>, sku: &str) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(TransactionError::ConditionsFailed(items)) if items.contains(&1) => {
+            Err(StoreError::SkuTaken(sku.to_owned()))
         }
+        Err(TransactionError::ConditionsFailed(_) | TransactionError::Conflict) => {
+            Err(StoreError::Contended)
+        }
+        Err(TransactionError::Dynamo(error)) => Err(error.into()),
     }
-    error.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_sku_claim_is_a_taken_sku() {
+        let failed = Err(TransactionError::ConditionsFailed(vec![1]));
+        assert!(
+            matches!(inserted(failed, "MUG-1"), Err(StoreError::SkuTaken(sku)) if sku == "MUG-1")
+        );
+    }
+
+    #[test]
+    fn a_transaction_conflict_is_contention_not_a_store_failure() {
+        assert!(matches!(
+            inserted(Err(TransactionError::Conflict), "MUG-1"),
+            Err(StoreError::Contended)
+        ));
+    }
 }

@@ -283,7 +283,9 @@ impl From<CatalogError> for Problem {
             CatalogError::Revision(RevisionError::Discontinued) => {
                 Problem::conflict("the product is discontinued and can no longer be changed")
             }
-            CatalogError::Conflict => Problem::conflict(error.to_string()),
+            CatalogError::Conflict | CatalogError::Contended => {
+                Problem::conflict(error.to_string())
+            }
             CatalogError::Store(cause) => Problem::internal(&cause),
         }
     }
