@@ -11,6 +11,19 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+impl OrderStatus {
+    /// The status as the API and the events spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Confirmed => "CONFIRMED",
+            Self::Rejected => "REJECTED",
+            Self::Shipped => "SHIPPED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     pub product_id: String,
@@ -309,6 +322,14 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn a_status_is_spelt_as_it_is_serialised() {
+        use OrderStatus::{Cancelled, Confirmed, Pending, Rejected, Shipped};
+        for status in [Pending, Confirmed, Rejected, Shipped, Cancelled] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
 
     fn line(quantity: u32, unit_price_cents: i64) -> OrderLine {
         OrderLine {

@@ -349,10 +349,9 @@ impl From<OrdersError> for Problem {
             ),
             OrdersError::NotFound => Problem::not_found("no such order"),
             OrdersError::Refused(OrderError::InvalidTransition { status, action }) => {
-                let status = serde_json::to_value(status).unwrap_or_default();
                 Problem::conflict(format!(
                     "an order that is {} cannot be {action}",
-                    status.as_str().unwrap_or_default()
+                    status.as_str()
                 ))
             }
             OrdersError::Refused(other) => Problem::conflict(other.to_string()),
