@@ -1,6 +1,6 @@
 //! DynamoDB glue that is the same for every service: opening the connection at init, keeping
-//! the SDK's error as a source, and reading why a transaction was cancelled. A service adapter
-//! holds only its own key design.
+//! the SDK's error as a source, the error of a service's table, and reading why a transaction
+//! was cancelled. A service adapter holds only its own key design.
 
 use aws_sdk_dynamodb::{
     Client, error::SdkError, operation::transact_write_items::TransactWriteItemsError,
@@ -26,6 +26,33 @@ where
 {
     fn from(error: SdkError<E, R>) -> Self {
         Self(Box::new(error.into()))
+    }
+}
+
+/// A failure of a service's own table: DynamoDB's, or an item that does not read as the
+/// service wrote it. A store with answers of its own (a SKU taken) has its own error instead.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Dynamo(#[from] DynamoError),
+    /// An item that does not deserialise as the service's record type.
+    #[error("a stored item cannot be read")]
+    Unreadable(#[from] serde_dynamo::Error),
+    /// An attribute holding JSON text that does not parse.
+    #[error("a stored item's JSON cannot be read")]
+    UnreadableJson(#[from] serde_json::Error),
+    /// An item that reads but breaks what the service always writes (a missing attribute, an
+    /// order without its first event).
+    #[error("a stored item is not as it was written: {0}")]
+    Corrupt(String),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(error.into())
     }
 }
 

@@ -31,15 +31,13 @@ impl ReservationRecord {
         Ok(Self {
             order_id: reservation.order_id.clone(),
             status: reservation.status,
-            lines: serde_json::to_string(&reservation.lines)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            lines: serde_json::to_string(&reservation.lines)?,
         })
     }
 
     pub fn into_reservation(self) -> Result<Reservation, StoreError> {
         Ok(Reservation {
-            lines: serde_json::from_str(&self.lines)
-                .map_err(|e| StoreError::Corrupt(format!("reservation lines: {e}")))?,
+            lines: serde_json::from_str(&self.lines)?,
             order_id: self.order_id,
             status: self.status,
         })
@@ -90,16 +88,8 @@ impl Stock {
     }
 
     pub async fn level(&self, sku: &str) -> Result<Option<Level>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.levels_table)
-            .key("sku", s(sku))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output
-            .item
+        self.get(&self.levels_table, "sku", sku)
+            .await?
             .map(|item| {
                 Ok(Level {
                     on_hand: number(&item, "on_hand")?,
@@ -134,21 +124,9 @@ impl Stock {
     }
 
     pub async fn reservation(&self, order_id: &str) -> Result<Option<Reservation>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.reservations_table)
-            .key("order_id", s(order_id))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output
-            .item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ReservationRecord>(item)
-                    .map_err(|e| StoreError::Corrupt(format!("reservation: {e}")))?
-                    .into_reservation()
-            })
+        self.get(&self.reservations_table, "order_id", order_id)
+            .await?
+            .map(|item| serde_dynamo::from_item::<_, ReservationRecord>(item)?.into_reservation())
             .transpose()
     }
 
@@ -249,6 +227,19 @@ impl Stock {
         }
     }
 
+    /// One item, read consistently: levels and reservations are decided on, never only shown.
+    async fn get(&self, table: &str, key: &str, value: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(key, s(value))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item)
+    }
+
     /// Moves `quantity` units of a SKU from available to reserved (negative: back).
     fn move_units(&self, sku: &str, quantity: i64, condition: &str) -> TransactWriteItem {
         TransactWriteItem::builder()
@@ -269,12 +260,11 @@ impl Stock {
 }
 
 fn record_item(reservation: &Reservation) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(ReservationRecord::new(reservation)?)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_dynamo::to_item(ReservationRecord::new(reservation)?)?)
 }
 
 fn status_value(status: ReservationStatus) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(status).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_dynamo::to_attribute_value(status)?)
 }
 
 fn number(item: &Item, name: &str) -> Result<i64, StoreError> {

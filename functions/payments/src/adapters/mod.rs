@@ -3,5 +3,6 @@
 pub mod simulated_provider;
 pub mod table;
 
+pub use shop_aws::dynamo::StoreError;
 pub use simulated_provider::SimulatedProvider;
-pub use table::{PaymentsTable, StoreError};
+pub use table::PaymentsTable;

@@ -4,30 +4,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::SdkError,
     types::{AttributeValue, ReturnValue},
 };
-use shop_aws::dynamo::{self, DynamoError};
+use shop_aws::dynamo::{self, DynamoError, StoreError};
 
 use crate::domain::{Payment, PaymentStatus};
-
-/// A failure of DynamoDB or of a payment read from it.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Dynamo(#[from] DynamoError),
-    #[error("a stored payment cannot be read")]
-    Corrupt(#[from] serde_dynamo::Error),
-}
-
-impl<E, R> From<SdkError<E, R>> for StoreError
-where
-    DynamoError: From<SdkError<E, R>>,
-{
-    fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(error.into())
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct PaymentsTable {

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::{
+    Client, operation::put_item::builders::PutItemFluentBuilder, types::AttributeValue,
+};
 use shop_aws::dynamo::{self, DynamoError};
 
 use super::StoreError;
@@ -38,34 +40,35 @@ impl Shipments {
 
     /// Stores the order's first shipment; `false` when the order has one already.
     pub async fn put_new(&self, shipment: &Shipment) -> Result<bool, StoreError> {
-        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(shipment)?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(order_id)")
-            .send()
-            .await;
-        Ok(shop_aws::condition_held(result)?)
+        self.put(shipment, |put| {
+            put.condition_expression("attribute_not_exists(order_id)")
+        })
+        .await
     }
 
     /// Replaces a scheduled shipment; `false` when it is no longer scheduled.
     pub async fn replace_scheduled(&self, shipment: &Shipment) -> Result<bool, StoreError> {
+        let scheduled = serde_dynamo::to_attribute_value(ShipmentStatus::Scheduled)?;
+        self.put(shipment, |put| {
+            put.condition_expression("#status = :scheduled")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":scheduled", scheduled)
+        })
+        .await
+    }
+
+    /// A put on the condition `condition` adds; `false` when the condition did not hold.
+    async fn put(
+        &self,
+        shipment: &Shipment,
+        condition: impl FnOnce(PutItemFluentBuilder) -> PutItemFluentBuilder,
+    ) -> Result<bool, StoreError> {
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(shipment)?;
-        let result = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("#status = :scheduled")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":scheduled",
-                serde_dynamo::to_attribute_value(ShipmentStatus::Scheduled)?,
-            )
-            .send()
-            .await;
-        Ok(shop_aws::condition_held(result)?)
+            .set_item(Some(item));
+        Ok(shop_aws::condition_held(condition(request).send().await)?)
     }
 }

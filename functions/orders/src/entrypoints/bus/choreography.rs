@@ -54,24 +54,23 @@ pub async fn handle(orders: &Orders, delivery: Delivery<Choreography>) -> Result
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use shop_events::{Inbox, Rejected};
+    use shop_events::{Envelope, Inbox, Rejected};
 
     use super::*;
 
+    /// An EventBridge event around an envelope with this type and data.
     fn event(event_type: &str, data: &Value) -> Value {
-        json!({
-            "detail-type": event_type,
-            "source": "shop.shipping",
-            "detail": {
-                "event_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                "type": event_type,
-                "version": 1,
-                "occurred_at": "2026-11-27T10:00:00Z",
-                "correlation_id": "o-1",
-                "sequence": 1,
-                "data": data,
-            }
-        })
+        let envelope = Envelope {
+            event_id: Envelope::event_id_for("shop.shipping", "o-1", 1),
+            event_type: event_type.to_owned(),
+            version: 1,
+            occurred_at: time::OffsetDateTime::UNIX_EPOCH,
+            correlation_id: "o-1".to_owned(),
+            causation_id: None,
+            sequence: 1,
+            data: data.clone(),
+        };
+        json!({"detail-type": event_type, "detail": envelope})
     }
 
     #[test]
