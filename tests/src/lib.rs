@@ -114,6 +114,17 @@ fn start_devstack() -> System {
                 SHIPPING_HOLD_MS.to_string(),
             );
             let log_dir = options.log_dir.clone();
+            // devstack's own lines (lost events, discarded records, retries) beside the
+            // functions' logs.
+            if std::fs::create_dir_all(&log_dir).is_ok()
+                && let Ok(file) = std::fs::File::create(log_dir.join("devstack.log"))
+            {
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter(tracing_subscriber::EnvFilter::new("devstack=info"))
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_ansi(false)
+                    .try_init();
+            }
             let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {
                 Ok(stack) => stack,

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 use system_tests::system;
@@ -244,5 +245,82 @@ async fn a_failing_rule_target_is_tried_three_times_then_parked_or_lost_never_se
             .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
             .any(|event| ours(&event)),
         "a function's failure is not a delivery failure"
+    );
+}
+
+/// A stream batch with a poison record: bisection isolates it, it is retried twice, then its
+/// description goes to the on-failure destination, and the records around it are processed.
+#[tokio::test]
+async fn a_poison_stream_record_is_isolated_retried_and_described_while_its_neighbours_pass() {
+    let system = system();
+    let config = system.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let table = format!("{}-PoisonTable", system.stack_name);
+    let queue = sqs
+        .get_queue_url()
+        .queue_name(format!("{}-PoisonRecords", system.stack_name))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let discarded_before = system
+        .counter("StreamDiscarded", "StreamRecorderFunction")
+        .await;
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    for (id, poison) in [("before", false), ("poison", true), ("after", false)] {
+        dynamodb
+            .put_item()
+            .table_name(&table)
+            .item("id", AttributeValue::S(format!("{run}-{id}")))
+            .item("poison", AttributeValue::Bool(poison))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    for neighbour in ["before", "after"] {
+        let id = format!("{run}-{neighbour}");
+        system
+            .wait_for_recorded_event(|record| {
+                record["dynamodb"]["NewImage"]["id"]["S"] == id.as_str()
+            })
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let description = loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .wait_time_seconds(1)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let found = received
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
+            .next();
+        if let Some(description) = found {
+            break description;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poison record was never described"
+        );
+    };
+    assert_eq!(
+        description["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(description["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(description["DDBStreamBatchInfo"]["batchSize"], 1);
+    assert_eq!(
+        system
+            .counter("StreamDiscarded", "StreamRecorderFunction")
+            .await,
+        discarded_before + 1
     );
 }

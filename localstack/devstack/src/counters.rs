@@ -16,6 +16,10 @@ pub enum Counter {
     AsyncParked,
     /// A failed asynchronous invocation dropped: the function has no on-failure destination.
     AsyncLost,
+    /// Stream records a mapping gave up on (retries exhausted or too old).
+    StreamDiscarded,
+    /// Discarded stream records with no on-failure destination to describe them.
+    StreamLost,
 }
 
 impl Counter {
@@ -24,6 +28,8 @@ impl Counter {
             Self::AsyncAttempt => "AsyncAttempt",
             Self::AsyncParked => "AsyncParked",
             Self::AsyncLost => "AsyncLost",
+            Self::StreamDiscarded => "StreamDiscarded",
+            Self::StreamLost => "StreamLost",
         }
     }
 }

@@ -144,7 +144,8 @@ impl Plan {
                         .transpose()?,
                 },
             });
-            for source in function.stream_sources() {
+            // A disabled mapping (`Enabled: false`) reads nothing, as in Lambda.
+            for source in function.stream_sources().filter(|s| s.enabled) {
                 plan.stream_mappings
                     .push(stream_mapping(source, template, resolver)?);
             }
@@ -191,9 +192,11 @@ fn stream_mapping(
     Ok(StreamMapping {
         function: source.function.clone(),
         stream_arn,
-        trim_horizon: source.trim_horizon,
+        starting_position: source.starting_position,
         batch_size: source.batch_size,
+        batching_window: source.batching_window,
         max_retries: source.max_retries,
+        max_record_age: source.max_record_age,
         report_batch_item_failures: source.report_batch_item_failures,
         bisect_on_error: source.bisect_on_error,
         on_failure,

@@ -105,7 +105,6 @@ pub const LOCAL_DIFFERENCES: &[&str] = &[
     "IAM: no policy of a function or state machine is enforced",
     "API throttling (DefaultRouteSettings) is not applied",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
-    "stream mappings accept MaximumBatchingWindowInSeconds, Enabled, MaximumRecordAgeInSeconds and ParallelizationFactor without applying them",
 ];
 
 /// What the running stack offers.
@@ -193,6 +192,7 @@ impl Stack {
             &clients,
             &lambda,
             &counters,
+            options.time_scale,
         );
         let mut notes = template.not_emulated();
         notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
@@ -320,6 +320,7 @@ fn run_sources(
     clients: &Clients,
     lambda: &Lambda,
     counters: &Counters,
+    time_scale: u32,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
     let edge = Edge::new(lambda.clone(), emulator, counters.clone()).router();
@@ -341,13 +342,15 @@ fn run_sources(
     tasks.push(tokio::spawn(async move {
         let _ = axum::serve(api_listener, gateway.router()).await;
     }));
+    let poller = streams::Poller {
+        streams: clients.streams.clone(),
+        sqs: clients.sqs.clone(),
+        lambda: lambda.clone(),
+        counters: counters.clone(),
+        time_scale,
+    };
     for mapping in &plan.stream_mappings {
-        tasks.push(tokio::spawn(streams::run(
-            mapping.clone(),
-            clients.streams.clone(),
-            clients.sqs.clone(),
-            lambda.clone(),
-        )));
+        tasks.push(tokio::spawn(streams::run(mapping.clone(), poller.clone())));
     }
     for delivery in deliveries {
         tasks.push(tokio::spawn(rules::run(

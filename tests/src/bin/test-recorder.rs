@@ -1,8 +1,10 @@
 //! A Lambda function for the system tests: stores every event it receives in its table and
 //! answers with what it stored and its process id, so a test can see what reached it and on
 //! which instance. On request it misbehaves, to exercise the local Lambda runtime:
-//! `{"crash": true}` exits the process, `{"sleep_ms": N}` takes N ms, and a bus event for a
-//! product named `fail-the-recorder` fails (to exercise retries and the DLQ).
+//! `{"crash": true}` exits the process, `{"sleep_ms": N}` takes N ms, a bus event for a
+//! product named `fail-the-recorder` fails (to exercise retries and the DLQ), and a stream
+//! batch holding an item with `poison: true` fails as a whole (to exercise bisection, retries
+//! and the on-failure destination); the other stream items are recorded as `stream-<id>`.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -23,6 +25,26 @@ async fn main() -> Result<(), Error> {
         }
         if payload["detail"]["data"]["name"] == "fail-the-recorder" {
             return Err(Error::from("asked to fail"));
+        }
+        if let Some(records) = payload["Records"].as_array() {
+            let image = |record: &Value| record["dynamodb"]["NewImage"].clone();
+            if records.iter().any(|r| image(r)["poison"]["BOOL"] == true) {
+                return Err(Error::from("a poison record in the batch"));
+            }
+            for record in records {
+                let id = format!(
+                    "stream-{}",
+                    image(record)["id"]["S"].as_str().unwrap_or("?")
+                );
+                dynamodb
+                    .put_item()
+                    .table_name(table)
+                    .item("id", AttributeValue::S(id))
+                    .item("event", AttributeValue::S(record.to_string()))
+                    .send()
+                    .await?;
+            }
+            return Ok(json!({ "recorded": records.len() }));
         }
         let id = payload["id"]
             .as_str()

@@ -1,9 +1,24 @@
-//! DynamoDB stream → function, as Lambda's event source mapping does it: batches of up to
-//! `BatchSize` records in order per shard; a failed batch is retried (from the first failed
-//! record with `ReportBatchItemFailures`, halved with `BisectBatchOnFunctionError`) until
-//! `MaximumRetryAttempts`, then described to the on-failure destination and skipped.
+//! DynamoDB stream → function, as Lambda's event source mapping does it
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html>, and "Error
+//! handling" for stream sources):
+//! - batches of up to `BatchSize` records, in order per shard, gathered for up to
+//!   `MaximumBatchingWindowInSeconds` when fewer are waiting;
+//! - a failed batch is retried; with `ReportBatchItemFailures` from the first failed record (a
+//!   malformed or unknown `itemIdentifier` fails the whole batch); with
+//!   `BisectBatchOnFunctionError` split in two first (splits do not use up retries);
+//! - `MaximumRetryAttempts` retries per batch (counted again after progress), and records
+//!   older than `MaximumRecordAgeInSeconds` are not sent; either way the batch's description
+//!   goes to the on-failure destination and the shard moves on (without a destination the
+//!   records are lost: devstack says so and counts it);
+//! - a failed `GetRecords` resumes after the last delivered record, never from a stale iterator.
+//!
+//! Ages and the batching window are divided by the stage's time scale, like every AWS wait.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    ops::Range,
+    time::{Duration, SystemTime},
+};
 
 use aws_sdk_dynamodbstreams::{
     Client,
@@ -12,59 +27,74 @@ use aws_sdk_dynamodbstreams::{
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::lambda::{Lambda, Outcome};
+use crate::{
+    counters::{Counter, Counters},
+    lambda::{Lambda, Outcome},
+    template::properties::serverless::StartingPosition,
+};
 
 /// One stream wired to one function.
 #[derive(Debug, Clone)]
 pub struct StreamMapping {
     pub function: String,
     pub stream_arn: String,
-    pub trim_horizon: bool,
+    pub starting_position: StartingPosition,
     pub batch_size: usize,
+    pub batching_window: Duration,
+    /// `None`: retry until the records expire (AWS's default of -1).
     pub max_retries: Option<u32>,
+    /// `None`: records of any age are sent (AWS's default of -1).
+    pub max_record_age: Option<Duration>,
     pub report_batch_item_failures: bool,
     pub bisect_on_error: bool,
     /// SQS queue URL of the on-failure destination.
     pub on_failure: Option<String>,
 }
 
+/// What a mapping needs besides its settings.
+#[derive(Debug, Clone)]
+pub struct Poller {
+    pub streams: Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub lambda: Lambda,
+    pub counters: Counters,
+    /// AWS's waits (record ages, the batching window) are divided by this.
+    pub time_scale: u32,
+}
+
 const IDLE_POLL: Duration = Duration::from_millis(200);
+const WINDOW_POLL: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+#[derive(Debug, Default)]
+struct Shard {
+    /// `None` once the shard is closed and read to its end.
+    iterator: Option<String>,
+    /// The last record handed to the function (or given up on): where reading resumes.
+    last_delivered: Option<String>,
+    /// A read failed: the iterator may be stale, so the next read resumes from
+    /// `last_delivered`.
+    stale: bool,
+}
+
 /// Runs the mapping until the task is aborted.
-pub async fn run(
-    mapping: StreamMapping,
-    streams: Client,
-    sqs: aws_sdk_sqs::Client,
-    lambda: Lambda,
-) {
-    let mut shards: HashMap<String, Option<String>> = HashMap::new();
+pub async fn run(mapping: StreamMapping, poller: Poller) {
+    let mut shards: HashMap<String, Shard> = HashMap::new();
     loop {
-        if let Err(error) = discover_shards(&mapping, &streams, &mut shards).await {
-            tracing::warn!(stream = %mapping.stream_arn, %error, "cannot describe the stream");
+        if let Err(error) = discover_shards(&mapping, &poller.streams, &mut shards).await {
+            tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "cannot describe the stream");
         }
         let mut any_records = false;
-        for iterator in shards.values_mut() {
-            let Some(current) = iterator.clone() else {
-                continue;
-            };
-            let page = match streams
-                .get_records()
-                .shard_iterator(current)
-                .limit(i32::try_from(mapping.batch_size).unwrap_or(1000))
-                .send()
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "GetRecords failed");
-                    continue;
-                }
-            };
-            iterator.clone_from(&page.next_shard_iterator);
-            if !page.records().is_empty() {
+        for (shard_id, shard) in &mut shards {
+            let records = read_batch(&mapping, &poller, shard_id, shard).await;
+            if let Some(last) = records.last() {
                 any_records = true;
-                deliver(&mapping, page.records(), &sqs, &lambda).await;
+                let last = last
+                    .dynamodb()
+                    .and_then(|c| c.sequence_number())
+                    .map(str::to_owned);
+                deliver(&mapping, &poller, shard_id, &records).await;
+                shard.last_delivered = last;
             }
         }
         if !any_records {
@@ -73,10 +103,94 @@ pub async fn run(
     }
 }
 
+/// Up to `BatchSize` records of one shard, waiting up to the batching window for more when
+/// fewer are there.
+async fn read_batch(
+    mapping: &StreamMapping,
+    poller: &Poller,
+    shard_id: &str,
+    shard: &mut Shard,
+) -> Vec<Record> {
+    let window = mapping.batching_window / poller.time_scale.max(1);
+    let started = tokio::time::Instant::now();
+    let mut records = Vec::new();
+    if shard.stale {
+        match resume(mapping, &poller.streams, shard_id, shard).await {
+            Ok(iterator) => {
+                shard.iterator = iterator;
+                shard.stale = false;
+            }
+            Err(error) => {
+                tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "cannot resume the shard; trying again");
+                return records;
+            }
+        }
+    }
+    loop {
+        let Some(iterator) = shard.iterator.clone() else {
+            return records;
+        };
+        let wanted = mapping.batch_size - records.len();
+        match poller
+            .streams
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(i32::try_from(wanted).unwrap_or(1000))
+            .send()
+            .await
+        {
+            Ok(page) => {
+                shard.iterator.clone_from(&page.next_shard_iterator);
+                records.extend(page.records.unwrap_or_default());
+            }
+            Err(error) => {
+                tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "GetRecords failed; resuming after the last delivered record");
+                // What was read in this window is read again from the resumed iterator.
+                records.clear();
+                shard.stale = true;
+                return records;
+            }
+        }
+        if records.is_empty() || records.len() >= mapping.batch_size || started.elapsed() >= window
+        {
+            return records;
+        }
+        tokio::time::sleep(WINDOW_POLL.min(window.saturating_sub(started.elapsed()))).await;
+    }
+}
+
+/// A fresh iterator after the last delivered record (or at the mapping's starting position
+/// when nothing was delivered yet).
+async fn resume(
+    mapping: &StreamMapping,
+    streams: &Client,
+    shard_id: &str,
+    shard: &Shard,
+) -> Result<Option<String>, aws_sdk_dynamodbstreams::Error> {
+    let request = streams
+        .get_shard_iterator()
+        .stream_arn(&mapping.stream_arn)
+        .shard_id(shard_id);
+    let request = match &shard.last_delivered {
+        Some(sequence) => request
+            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+            .sequence_number(sequence),
+        None => request.shard_iterator_type(starting_position(mapping)),
+    };
+    Ok(request.send().await?.shard_iterator)
+}
+
+fn starting_position(mapping: &StreamMapping) -> ShardIteratorType {
+    match mapping.starting_position {
+        StartingPosition::TrimHorizon => ShardIteratorType::TrimHorizon,
+        StartingPosition::Latest => ShardIteratorType::Latest,
+    }
+}
+
 async fn discover_shards(
     mapping: &StreamMapping,
     streams: &Client,
-    shards: &mut HashMap<String, Option<String>>,
+    shards: &mut HashMap<String, Shard>,
 ) -> Result<(), aws_sdk_dynamodbstreams::Error> {
     let description = streams
         .describe_stream()
@@ -96,69 +210,133 @@ async fn discover_shards(
             .get_shard_iterator()
             .stream_arn(&mapping.stream_arn)
             .shard_id(id)
-            .shard_iterator_type(if mapping.trim_horizon {
-                ShardIteratorType::TrimHorizon
-            } else {
-                ShardIteratorType::Latest
-            })
+            .shard_iterator_type(starting_position(mapping))
             .send()
             .await?
             .shard_iterator;
-        shards.insert(id.to_owned(), iterator);
+        shards.insert(
+            id.to_owned(),
+            Shard {
+                iterator,
+                last_delivered: None,
+                stale: false,
+            },
+        );
     }
     Ok(())
 }
 
-/// Delivers one page of records, retrying as configured; returns when every record has been
-/// processed or handed to the on-failure destination.
-async fn deliver(
-    mapping: &StreamMapping,
-    records: &[Record],
-    sqs: &aws_sdk_sqs::Client,
-    lambda: &Lambda,
-) {
+/// Why a mapping gave up on records, as the on-failure record names it.
+#[derive(Debug, Clone, Copy)]
+enum GivenUp {
+    RetryAttemptsExhausted,
+    RecordAgeExceeded,
+}
+
+/// A run of records still to deliver and the retries it has used.
+#[derive(Debug, Clone)]
+struct Pending {
+    range: Range<usize>,
+    retries: u32,
+}
+
+/// Delivers the records read from one shard, in order, as the mapping's rules say; returns
+/// when each has been processed or given up on.
+async fn deliver(mapping: &StreamMapping, poller: &Poller, shard_id: &str, records: &[Record]) {
     let events: Vec<Value> = records
         .iter()
         .map(|r| lambda_record(r, &mapping.stream_arn))
         .collect();
-    let mut start = 0;
-    while start < events.len() {
-        let mut end = events.len();
-        let mut attempts = 0;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let batch = &events[start..end];
-            match invoke(mapping, lambda, batch).await {
-                BatchResult::Done => {
-                    start = end;
-                    break;
-                }
-                BatchResult::FailedFrom(index) => {
-                    // Everything before the reported record is done.
-                    start += index;
-                    end = events.len();
-                }
-                BatchResult::Failed => {
-                    if mapping.bisect_on_error && end - start > 1 {
-                        end = start + (end - start) / 2;
-                    }
-                }
+    let max_age = mapping
+        .max_record_age
+        .map(|age| age / poller.time_scale.max(1));
+    let mut queue = VecDeque::from([Pending {
+        range: 0..events.len(),
+        retries: 0,
+    }]);
+    let mut backoff = Duration::from_millis(100);
+    while let Some(Pending { range, retries }) = queue.pop_front() {
+        let fresh_from = max_age.map_or(range.start, |age| {
+            (range.start..range.end)
+                .find(|&i| !older_than(&records[i], age))
+                .unwrap_or(range.end)
+        });
+        if fresh_from > range.start {
+            let expired = range.start..fresh_from;
+            give_up(
+                mapping,
+                poller,
+                shard_id,
+                &events[expired],
+                GivenUp::RecordAgeExceeded,
+                retries + 1,
+            )
+            .await;
+            if fresh_from < range.end {
+                queue.push_front(Pending {
+                    range: fresh_from..range.end,
+                    retries,
+                });
             }
-            attempts += 1;
-            if mapping.max_retries.is_some_and(|max| attempts > max) {
-                give_up(mapping, sqs, &events[start..end], attempts).await;
-                start = end;
-                break;
+            continue;
+        }
+        match invoke(mapping, &poller.lambda, &events[range.clone()]).await {
+            BatchResult::Done => backoff = Duration::from_millis(100),
+            BatchResult::FailedFrom(index) => {
+                // Everything before the reported record is done: progress, so its retries
+                // start again.
+                queue.push_front(Pending {
+                    range: range.start + index..range.end,
+                    retries: 0,
+                });
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            BatchResult::Failed if mapping.bisect_on_error && range.len() > 1 => {
+                let middle = range.start + range.len() / 2;
+                queue.push_front(Pending {
+                    range: middle..range.end,
+                    retries,
+                });
+                queue.push_front(Pending {
+                    range: range.start..middle,
+                    retries,
+                });
+            }
+            BatchResult::Failed => {
+                if mapping.max_retries.is_some_and(|max| retries >= max) {
+                    give_up(
+                        mapping,
+                        poller,
+                        shard_id,
+                        &events[range],
+                        GivenUp::RetryAttemptsExhausted,
+                        retries + 1,
+                    )
+                    .await;
+                    continue;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                queue.push_front(Pending {
+                    range,
+                    retries: retries + 1,
+                });
+            }
         }
     }
 }
 
+fn older_than(record: &Record, age: Duration) -> bool {
+    record
+        .dynamodb()
+        .and_then(|c| c.approximate_creation_date_time())
+        .and_then(|created| SystemTime::try_from(*created).ok())
+        .and_then(|created| created.elapsed().ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
 enum BatchResult {
     Done,
-    /// The function reported this record (index in the batch) as the first failure.
+    /// The function reported this record (index in the batch, > 0) as the first failure.
     FailedFrom(usize),
     Failed,
 }
@@ -167,25 +345,7 @@ async fn invoke(mapping: &StreamMapping, lambda: &Lambda, batch: &[Value]) -> Ba
     let payload = Bytes::from(json!({ "Records": batch }).to_string());
     match lambda.invoke(&mapping.function, payload).await {
         Some(Outcome::Success(response)) if mapping.report_batch_item_failures => {
-            let response: Value = serde_json::from_slice(&response).unwrap_or(Value::Null);
-            let failed: Vec<&str> = response["batchItemFailures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f["itemIdentifier"].as_str())
-                .collect();
-            let first = batch.iter().position(|record| {
-                record["dynamodb"]["SequenceNumber"]
-                    .as_str()
-                    .is_some_and(|seq| failed.contains(&seq))
-            });
-            match (failed.is_empty(), first) {
-                (true, _) => BatchResult::Done,
-                (false, Some(index)) if index > 0 => BatchResult::FailedFrom(index),
-                // The first record failed, or an identifier names no record of the batch
-                // (which fails the whole batch, as in Lambda).
-                (false, _) => BatchResult::Failed,
-            }
+            batch_item_failures(&response, batch)
         }
         Some(Outcome::Success(_)) => BatchResult::Done,
         Some(Outcome::Error { error_type, .. }) => {
@@ -196,33 +356,92 @@ async fn invoke(mapping: &StreamMapping, lambda: &Lambda, batch: &[Value]) -> Ba
     }
 }
 
-/// Sends the on-failure record Lambda sends for a discarded batch (its metadata, not the
-/// records), or logs it when there is no destination.
+/// Reads a partial batch response. An empty or absent list is a success; an entry whose
+/// `itemIdentifier` is missing, empty or names no record of the batch fails the whole batch,
+/// as Lambda treats it.
+fn batch_item_failures(response: &[u8], batch: &[Value]) -> BatchResult {
+    let response: Value = serde_json::from_slice(response).unwrap_or(Value::Null);
+    let Some(failures) = response.get("batchItemFailures").filter(|f| !f.is_null()) else {
+        return BatchResult::Done;
+    };
+    let Some(failures) = failures.as_array() else {
+        return BatchResult::Failed;
+    };
+    let mut first: Option<usize> = None;
+    for failure in failures {
+        let position = failure["itemIdentifier"].as_str().and_then(|id| {
+            batch
+                .iter()
+                .position(|record| record["dynamodb"]["SequenceNumber"].as_str() == Some(id))
+        });
+        match position {
+            Some(index) => first = Some(first.map_or(index, |f| f.min(index))),
+            None => return BatchResult::Failed,
+        }
+    }
+    match first {
+        None => BatchResult::Done,
+        Some(0) => BatchResult::Failed,
+        Some(index) => BatchResult::FailedFrom(index),
+    }
+}
+
+/// Sends the record Lambda sends for discarded stream records (their description, not the
+/// records), or reports them lost when there is no destination.
 async fn give_up(
     mapping: &StreamMapping,
-    sqs: &aws_sdk_sqs::Client,
+    poller: &Poller,
+    shard_id: &str,
     batch: &[Value],
+    condition: GivenUp,
     attempts: u32,
 ) {
-    let first = &batch[0]["dynamodb"]["SequenceNumber"];
-    let last = &batch[batch.len() - 1]["dynamodb"]["SequenceNumber"];
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        return;
+    };
     let message = json!({
-        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts, "functionArn": mapping.function},
+        "version": "1.0",
+        "timestamp": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "requestContext": {
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "functionArn": mapping.function,
+            "condition": format!("{condition:?}"),
+            "approximateInvokeCount": attempts,
+        },
         "DDBStreamBatchInfo": {
-            "streamArn": mapping.stream_arn,
-            "startSequenceNumber": first,
-            "endSequenceNumber": last,
+            "shardId": shard_id,
+            "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": first["dynamodb"]["ApproximateCreationDateTime"],
+            "approximateArrivalOfLastRecord": last["dynamodb"]["ApproximateCreationDateTime"],
             "batchSize": batch.len(),
+            "streamArn": mapping.stream_arn,
         }
     });
-    tracing::error!(function = %mapping.function, batch = %message, "stream batch discarded after its retries");
-    if let Some(queue) = &mapping.on_failure {
-        let _ = sqs
+    poller
+        .counters
+        .add(Counter::StreamDiscarded, &mapping.function);
+    let parked = match &mapping.on_failure {
+        Some(queue) => poller
+            .sqs
             .send_message()
             .queue_url(queue)
             .message_body(message.to_string())
             .send()
-            .await;
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string()),
+        None => Err("the mapping has no on-failure destination".to_owned()),
+    };
+    match parked {
+        Ok(_) => {
+            tracing::error!(function = %mapping.function, batch = %message, "stream records discarded; their description is in the on-failure destination");
+        }
+        Err(why) => {
+            poller.counters.add(Counter::StreamLost, &mapping.function);
+            tracing::error!(function = %mapping.function, batch = %message, %why, "lost: stream records discarded with no record of them, as Lambda discards them without an on-failure destination");
+        }
     }
 }
 
@@ -258,4 +477,58 @@ pub fn lambda_record(record: &Record, stream_arn: &str) -> Value {
 fn image(attributes: Option<&HashMap<String, AttributeValue>>) -> Value {
     let item = serde_dynamo::Item::from(attributes.cloned().unwrap_or_default());
     serde_json::to_value(item).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch() -> Vec<Value> {
+        ["100", "200", "300"]
+            .iter()
+            .map(|seq| json!({"dynamodb": {"SequenceNumber": seq}}))
+            .collect()
+    }
+
+    fn result(response: &Value) -> String {
+        match batch_item_failures(response.to_string().as_bytes(), &batch()) {
+            BatchResult::Done => "done".to_owned(),
+            BatchResult::FailedFrom(index) => format!("from {index}"),
+            BatchResult::Failed => "failed".to_owned(),
+        }
+    }
+
+    #[test]
+    fn no_reported_failures_is_a_success() {
+        assert_eq!(result(&json!({})), "done");
+        assert_eq!(result(&json!({"batchItemFailures": null})), "done");
+        assert_eq!(result(&json!({"batchItemFailures": []})), "done");
+    }
+
+    #[test]
+    fn processing_resumes_from_the_lowest_reported_record() {
+        assert_eq!(
+            result(
+                &json!({"batchItemFailures": [{"itemIdentifier": "300"}, {"itemIdentifier": "200"}]})
+            ),
+            "from 1"
+        );
+        assert_eq!(
+            result(&json!({"batchItemFailures": [{"itemIdentifier": "100"}]})),
+            "failed"
+        );
+    }
+
+    #[test]
+    fn a_malformed_or_unknown_identifier_fails_the_whole_batch() {
+        for response in [
+            json!({"batchItemFailures": [{"itemIdentifier": ""}]}),
+            json!({"batchItemFailures": [{"itemIdentifier": null}]}),
+            json!({"batchItemFailures": [{"id": "200"}]}),
+            json!({"batchItemFailures": [{"itemIdentifier": "999"}]}),
+            json!({"batchItemFailures": "200"}),
+        ] {
+            assert_eq!(result(&response), "failed", "{response}");
+        }
+    }
 }

@@ -79,10 +79,14 @@ pub struct StreamSource {
     pub function: String,
     /// Unresolved stream ARN.
     pub stream: Value,
-    pub trim_horizon: bool,
+    pub enabled: bool,
+    pub starting_position: StartingPosition,
     pub batch_size: usize,
+    pub batching_window: Duration,
     /// `None`: retry until the records expire (AWS's default of -1).
     pub max_retries: Option<u32>,
+    /// `None`: records of any age are sent (AWS's default of -1).
+    pub max_record_age: Option<Duration>,
     pub report_batch_item_failures: bool,
     pub bisect_on_error: bool,
     /// Unresolved ARN of the on-failure SQS destination.
@@ -315,11 +319,19 @@ impl StreamSource {
             at,
             function: function.to_owned(),
             stream: event.stream.clone(),
-            trim_horizon: event.starting_position == StartingPosition::TrimHorizon,
+            enabled: event.enabled.unwrap_or(true),
+            starting_position: event.starting_position,
             batch_size: event.batch_size.unwrap_or(DEFAULT_STREAM_BATCH_SIZE) as usize,
+            batching_window: Duration::from_secs(u64::from(
+                event.maximum_batching_window_in_seconds.unwrap_or(0),
+            )),
             max_retries: event
                 .maximum_retry_attempts
                 .and_then(|n| u32::try_from(n).ok()),
+            max_record_age: event
+                .maximum_record_age_in_seconds
+                .and_then(|n| u64::try_from(n).ok())
+                .map(Duration::from_secs),
             report_batch_item_failures: event
                 .function_response_types
                 .contains(&FunctionResponseType::ReportBatchItemFailures),
@@ -581,7 +593,8 @@ Resources:
             public: true
         }));
         let stream = function.stream_sources().next().unwrap();
-        assert!(stream.trim_horizon && stream.report_batch_item_failures);
+        assert_eq!(stream.starting_position, StartingPosition::TrimHorizon);
+        assert!(stream.enabled && stream.report_batch_item_failures);
         assert_eq!(stream.batch_size, 100);
         assert_eq!(
             stream.max_retries, None,

@@ -113,11 +113,10 @@ pub struct DynamoDbEvent {
     pub function_response_types: Vec<FunctionResponseType>,
     pub bisect_batch_on_function_error: Option<bool>,
     pub destination_config: Option<DestinationConfig>,
-    // Accepted but not yet emulated; see the stream poller.
     pub maximum_batching_window_in_seconds: Option<u32>,
     pub enabled: Option<bool>,
+    /// -1 (the default): records of any age are sent.
     pub maximum_record_age_in_seconds: Option<i64>,
-    pub parallelization_factor: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
