@@ -301,8 +301,7 @@ async fn a_poison_stream_record_is_isolated_retried_and_described_while_its_neig
         let found = received
             .messages()
             .iter()
-            .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
-            .next();
+            .find_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok());
         if let Some(description) = found {
             break description;
         }

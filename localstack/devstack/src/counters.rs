@@ -20,6 +20,8 @@ pub enum Counter {
     StreamDiscarded,
     /// Discarded stream records with no on-failure destination to describe them.
     StreamLost,
+    /// An event a rule could not deliver and had no usable dead-letter queue for.
+    RuleLost,
 }
 
 impl Counter {
@@ -30,6 +32,7 @@ impl Counter {
             Self::AsyncLost => "AsyncLost",
             Self::StreamDiscarded => "StreamDiscarded",
             Self::StreamLost => "StreamLost",
+            Self::RuleLost => "RuleLost",
         }
     }
 }

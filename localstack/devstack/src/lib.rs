@@ -10,6 +10,7 @@ pub mod counters;
 pub mod edge;
 pub mod emulator;
 pub mod gateway;
+pub mod iam;
 pub mod lambda;
 pub mod logs;
 pub mod plan;

@@ -5,12 +5,16 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::{
+    iam,
     lambda::AsyncInvokeSpec,
+    provision::names::{arn, truncate},
     sources::streams::StreamMapping,
     template::{
-        Attribute, EventTarget, HttpRoute, Resolver, ResourceKind, RuleSpec, Template,
-        TemplateError, properties::serverless::CorsConfiguration,
+        Attribute, EventTarget, Function, HttpRoute, OnFailureQueue, Properties, Resolver,
+        ResourceKind, RuleSpec, Template, TemplateError, properties::serverless::CorsConfiguration,
     },
 };
 
@@ -62,6 +66,7 @@ pub struct RulePlan {
     /// The physical rule name (EventBridge allows 64 characters).
     pub name: String,
     pub bus: String,
+    pub arn: String,
     /// The event pattern as JSON text, intrinsics resolved.
     pub pattern: String,
     pub targets: Vec<TargetPlan>,
@@ -71,15 +76,26 @@ pub struct RulePlan {
 pub enum TargetPlan {
     /// Delivered by the emulator itself: an SQS queue or a log group.
     Native { id: String, arn: String },
-    /// Delivered by devstack from a shadow queue, redriven to `dead_letter` (or a queue of
-    /// devstack's own) after `max_attempts` receives.
+    /// Delivered by devstack from a shadow queue; after `max_attempts` failed deliveries the
+    /// event goes to the dead-letter queue, or is lost.
     Delivered {
         id: String,
         shadow_queue: String,
         max_attempts: u32,
-        dead_letter: Option<String>,
+        dead_letter: DeadLetter,
         target: DeliveryTarget,
     },
+}
+
+/// Where a rule target's undeliverable events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetter {
+    /// The template names no DLQ: EventBridge drops the event.
+    None,
+    /// The DLQ, which lets EventBridge send to it.
+    Queue(String),
+    /// A DLQ whose queue policy refuses EventBridge: the event is dropped, as in AWS.
+    Refused { arn: String, why: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +106,6 @@ pub enum DeliveryTarget {
     StateMachine(String),
 }
 
-const MAX_RULE_NAME: usize = 64;
 const MAX_QUEUE_NAME: usize = 70;
 
 impl Plan {
@@ -134,7 +149,8 @@ impl Plan {
                         .on_failure
                         .as_ref()
                         .map(|destination| {
-                            queue_url(
+                            on_failure_queue(
+                                function,
                                 destination,
                                 &at("Properties.EventInvokeConfig.DestinationConfig.OnFailure"),
                                 template,
@@ -147,7 +163,7 @@ impl Plan {
             // A disabled mapping (`Enabled: false`) reads nothing, as in Lambda.
             for source in function.stream_sources().filter(|s| s.enabled) {
                 plan.stream_mappings
-                    .push(stream_mapping(source, template, resolver)?);
+                    .push(stream_mapping(function, source, template, resolver)?);
             }
         }
         if let Some(api) = template.http_api()? {
@@ -165,13 +181,14 @@ impl Plan {
             }
         }
         for rule in template.rules()? {
-            plan.rules.push(rule_plan(&rule, resolver)?);
+            plan.rules.push(rule_plan(&rule, template, resolver)?);
         }
         Ok(plan)
     }
 }
 
 fn stream_mapping(
+    function: &Function,
     source: &crate::template::StreamSource,
     template: &Template,
     resolver: &Resolver,
@@ -181,7 +198,8 @@ fn stream_mapping(
         .on_failure
         .as_ref()
         .map(|destination| {
-            queue_url(
+            on_failure_queue(
+                function,
                 destination,
                 &format!("{}.DestinationConfig", source.at),
                 template,
@@ -203,15 +221,17 @@ fn stream_mapping(
     })
 }
 
-/// The URL of the template's queue an on-failure destination names.
-fn queue_url(
-    destination: &serde_json::Value,
+/// The URL of the template's queue an on-failure destination names, once the function's
+/// role is known to allow writing to it.
+fn on_failure_queue(
+    function: &Function,
+    destination: &OnFailureQueue,
     at: &str,
     template: &Template,
     resolver: &Resolver,
 ) -> Result<String, TemplateError> {
     let queue = template
-        .referenced(destination)
+        .referenced(&destination.queue)
         .filter(|r| r.kind == ResourceKind::SqsQueue)
         .ok_or_else(|| {
             TemplateError::unsupported(
@@ -219,76 +239,173 @@ fn queue_url(
                 "the on-failure destination must be a queue of the template",
             )
         })?;
+    let queue_arn = resolver.require(&queue.logical_id, Attribute::Arn, at)?;
+    if !destination.granted_by_sam {
+        check_role_may_send(function, queue_arn, resolver, at)?;
+    }
     Ok(resolver
         .require(&queue.logical_id, Attribute::QueueUrl, at)?
         .to_owned())
 }
 
-fn rule_plan(rule: &RuleSpec, resolver: &Resolver) -> Result<RulePlan, TemplateError> {
-    let bus = match &rule.bus {
-        Some(bus) => resolver.resolve_string(bus, &format!("{}.EventBusName", rule.name))?,
-        None => "default".to_owned(),
-    };
-    let name = truncate(
-        &format!("{}-{}", resolver.stack(), rule.name.replace('.', "-")),
-        MAX_RULE_NAME,
-    );
+fn rule_plan(
+    rule: &RuleSpec,
+    template: &Template,
+    resolver: &Resolver,
+) -> Result<RulePlan, TemplateError> {
+    let at_rule = format!("{}.Name", rule.name);
+    let name = resolver
+        .require(&rule.logical_id, Attribute::Ref, &at_rule)?
+        .to_owned();
+    let bus = resolver
+        .require(&rule.logical_id, Attribute::Name, &at_rule)?
+        .to_owned();
+    let rule_arn = resolver
+        .require(&rule.logical_id, Attribute::Arn, &at_rule)?
+        .to_owned();
     let pattern = resolver.resolve(&rule.pattern, &format!("{}.Pattern", rule.name))?;
     let mut targets = Vec::new();
     for target in &rule.targets {
         let at = |what: &str| format!("{}.Targets.{what}", rule.name);
-        targets.push(match target {
-            EventTarget::Native { id, arn } => TargetPlan::Native {
-                id: id.clone(),
-                arn: native_target_arn(resolver.resolve_string(arn, &at(id))?),
-            },
+        let (id, max_attempts, dead_letter, target) = match target {
+            EventTarget::Native { id, arn } => {
+                targets.push(TargetPlan::Native {
+                    id: id.clone(),
+                    arn: native_target_arn(resolver.resolve_string(arn, &at(id))?),
+                });
+                continue;
+            }
             EventTarget::Function {
                 id,
                 function,
                 max_attempts,
                 dead_letter,
-            } => TargetPlan::Delivered {
-                id: id.clone(),
-                shadow_queue: truncate(&format!("{name}-{id}"), MAX_QUEUE_NAME),
-                max_attempts: *max_attempts,
-                dead_letter: dead_letter_arn(dead_letter.as_ref(), resolver, &at(id))?,
-                target: DeliveryTarget::Function(function.clone()),
-            },
+            } => (
+                id,
+                max_attempts,
+                dead_letter,
+                DeliveryTarget::Function(function.clone()),
+            ),
             EventTarget::StateMachine {
                 id,
                 state_machine,
                 max_attempts,
                 dead_letter,
-            } => TargetPlan::Delivered {
-                id: id.clone(),
-                shadow_queue: truncate(&format!("{name}-{id}"), MAX_QUEUE_NAME),
-                max_attempts: *max_attempts,
-                dead_letter: dead_letter_arn(dead_letter.as_ref(), resolver, &at(id))?,
-                target: DeliveryTarget::StateMachine(
+            } => (
+                id,
+                max_attempts,
+                dead_letter,
+                DeliveryTarget::StateMachine(
                     resolver
                         .require(state_machine, Attribute::Arn, &at(id))?
                         .to_owned(),
                 ),
-            },
+            ),
+        };
+        let dead_letter = match dead_letter {
+            None => DeadLetter::None,
+            Some(queue) => rule_dead_letter(
+                queue,
+                &rule_arn,
+                template,
+                resolver,
+                &format!("{}.DeadLetterConfig", at(id)),
+            )?,
+        };
+        targets.push(TargetPlan::Delivered {
+            id: id.clone(),
+            shadow_queue: truncate(&format!("{name}-{id}"), MAX_QUEUE_NAME),
+            max_attempts: *max_attempts,
+            dead_letter,
+            target,
         });
     }
     Ok(RulePlan {
         source: rule.name.clone(),
         name,
         bus,
+        arn: rule_arn,
         pattern: pattern.to_string(),
         targets,
     })
 }
 
-fn dead_letter_arn(
-    dead_letter: Option<&serde_json::Value>,
+/// A rule's DLQ, and whether its queue policy lets EventBridge send this rule's failed
+/// deliveries to it. AWS sends them with EventBridge's own identity, so without a queue policy
+/// allowing `events.amazonaws.com` (for this rule's ARN) the DLQ stays empty and the events
+/// are gone; devstack refuses the same way.
+fn rule_dead_letter(
+    queue: &Value,
+    rule_arn: &str,
+    template: &Template,
     resolver: &Resolver,
     at: &str,
-) -> Result<Option<String>, TemplateError> {
-    dead_letter
-        .map(|arn| resolver.resolve_string(arn, &format!("{at}.DeadLetterConfig")))
-        .transpose()
+) -> Result<DeadLetter, TemplateError> {
+    let arn = resolver.resolve_string(queue, at)?;
+    let queue_url = template
+        .referenced(queue)
+        .and_then(|q| resolver.get(&q.logical_id, Attribute::QueueUrl));
+    let mut statements = Vec::new();
+    for resource in &template.resources {
+        let Properties::QueuePolicy(policy) = &resource.properties else {
+            continue;
+        };
+        let mut covers = false;
+        for named in &policy.queues {
+            let url = resolver.resolve_string(named, &resource.at("Queues"))?;
+            covers |= Some(url.as_str()) == queue_url;
+        }
+        if covers {
+            let document =
+                resolver.resolve(&policy.policy_document, &resource.at("PolicyDocument"))?;
+            statements.extend(iam::statements(&document));
+        }
+    }
+    let request = iam::Request {
+        service: Some("events.amazonaws.com"),
+        action: "sqs:SendMessage",
+        resource: &arn,
+        source_arn: Some(rule_arn),
+    };
+    Ok(match iam::decide(&statements, &request) {
+        iam::Decision::Allow => DeadLetter::Queue(arn),
+        refused => DeadLetter::Refused {
+            why: format!(
+                "{refused:?}: no AWS::SQS::QueuePolicy on {arn} allows events.amazonaws.com to sqs:SendMessage with aws:SourceArn {rule_arn}"
+            ),
+            arn,
+        },
+    })
+}
+
+/// Lambda writes failed events to a function's on-failure destination with the function's
+/// execution role, and refuses a destination the role may not write to when the function is
+/// deployed; devstack refuses it at start-up.
+fn check_role_may_send(
+    function: &Function,
+    queue_arn: &str,
+    resolver: &Resolver,
+    at: &str,
+) -> Result<(), TemplateError> {
+    let statements = iam::function_statements(&function.policies, |name| {
+        let name = resolver.resolve_string(name, at).ok()?;
+        Some(arn(resolver, "sqs", &name))
+    });
+    let request = iam::Request {
+        service: None,
+        action: "sqs:SendMessage",
+        resource: queue_arn,
+        source_arn: None,
+    };
+    match iam::decide(&statements, &request) {
+        iam::Decision::Allow => Ok(()),
+        refused => Err(TemplateError::unsupported(
+            at,
+            format!(
+                "{refused:?}: the function's execution role may not sqs:SendMessage to its on-failure destination {queue_arn} (give the destination Type: SQS so SAM grants it, or add SQSSendMessagePolicy); AWS refuses this deployment"
+            ),
+        )),
+    }
 }
 
 /// A log group's ARN ends in `:*` (as `!GetAtt LogGroup.Arn` gives it). AWS accepts that as a
@@ -298,10 +415,6 @@ fn native_target_arn(arn: String) -> String {
         Some(bare) if arn.contains(":log-group:") => bare.to_owned(),
         _ => arn,
     }
-}
-
-fn truncate(name: &str, max: usize) -> String {
-    name.chars().take(max).collect()
 }
 
 #[cfg(test)]
@@ -327,6 +440,17 @@ Resources:
     Type: AWS::SQS::Queue
   TargetDLQ:
     Type: AWS::SQS::Queue
+  TargetDLQPolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref TargetDLQ]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: events.amazonaws.com}
+            Action: sqs:SendMessage
+            Resource: !GetAtt TargetDLQ.Arn
+            Condition: {ArnEquals: {aws:SourceArn: !GetAtt PublisherShipped.Arn}}
   Log:
     Type: AWS::Logs::LogGroup
   LogRule:
@@ -359,6 +483,8 @@ Resources:
     Properties:
       Timeout: 30
       Environment: {Variables: {EVENT_BUS_NAME: !Ref Bus, TABLE: !Ref Table}}
+      Policies:
+        - SQSSendMessagePolicy: {QueueName: !GetAtt FailedRecords.QueueName}
       Events:
         Changes:
           Type: DynamoDB
@@ -368,7 +494,7 @@ Resources:
             BatchSize: 10
             MaximumRetryAttempts: 3
             BisectBatchOnFunctionError: true
-            DestinationConfig: {OnFailure: {Type: SQS, Destination: !GetAtt FailedRecords.Arn}}
+            DestinationConfig: {OnFailure: {Destination: !GetAtt FailedRecords.Arn}}
         Get: {Type: HttpApi, Properties: {Method: GET, Path: '/things/{id}'}}
         Shipped:
           Type: EventBridgeRule
@@ -380,7 +506,7 @@ Resources:
 ";
 
     /// The names provisioning would have recorded.
-    fn provisioned() -> Resolver {
+    fn provisioned(template: &Template) -> Resolver {
         let mut resolver = Resolver::new(
             "us-east-1",
             "123456789012",
@@ -393,7 +519,11 @@ Resources:
             ("Table", Attribute::Ref, "shop-local-Table"),
             ("Table", Attribute::StreamArn, "arn:stream/1"),
             ("FailedRecords", Attribute::QueueUrl, "http://sqs/failed"),
+            ("FailedRecords", Attribute::QueueName, "failed"),
+            ("FailedRecords", Attribute::Arn, &format!("{sqs}:failed")),
             ("TargetDLQ", Attribute::Arn, &format!("{sqs}:target-dlq")),
+            ("TargetDLQ", Attribute::QueueUrl, "http://sqs/target-dlq"),
+            ("TargetDLQ", Attribute::Ref, "http://sqs/target-dlq"),
             (
                 "Log",
                 Attribute::Arn,
@@ -413,11 +543,17 @@ Resources:
         ] {
             resolver.set(id, attribute, value);
         }
+        crate::provision::names::name_rules(template, &mut resolver).unwrap();
         resolver
     }
 
+    fn plan_of(yaml: &str) -> Result<Plan, TemplateError> {
+        let template = Template::from_yaml(yaml).unwrap();
+        Plan::new(&template, &provisioned(&template))
+    }
+
     fn plan() -> Plan {
-        Plan::new(&Template::from_yaml(TEMPLATE).unwrap(), &provisioned()).unwrap()
+        plan_of(TEMPLATE).unwrap()
     }
 
     #[test]
@@ -489,7 +625,9 @@ Resources:
                 id: "Shipped".into(),
                 shadow_queue: "shop-local-Publisher-Shipped-Shipped".into(),
                 max_attempts: 10,
-                dead_letter: Some("arn:aws:sqs:us-east-1:123456789012:target-dlq".into()),
+                dead_letter: DeadLetter::Queue(
+                    "arn:aws:sqs:us-east-1:123456789012:target-dlq".into()
+                ),
                 target: DeliveryTarget::Function("Publisher".into()),
             }]
         );
@@ -497,7 +635,7 @@ Resources:
         let placed = by_source("Saga.Placed");
         assert!(matches!(
             &placed.targets[0],
-            TargetPlan::Delivered { target: DeliveryTarget::StateMachine(arn), max_attempts: 3, dead_letter: None, .. }
+            TargetPlan::Delivered { target: DeliveryTarget::StateMachine(arn), max_attempts: 3, dead_letter: DeadLetter::None, .. }
                 if arn.ends_with(":stateMachine:saga")
         ));
     }
@@ -505,10 +643,16 @@ Resources:
     #[test]
     fn physical_names_fit_the_services_limits() {
         let long = "x".repeat(80);
-        let yaml = TEMPLATE.replace("Shipped:\n", &format!("{long}:\n"));
-        let plan = Plan::new(&Template::from_yaml(&yaml).unwrap(), &provisioned()).unwrap();
+        let yaml = TEMPLATE
+            .replace("Shipped:\n", &format!("{long}:\n"))
+            .replace("PublisherShipped", &format!("Publisher{long}"));
+        let plan = plan_of(&yaml).unwrap();
         for rule in &plan.rules {
-            assert!(rule.name.chars().count() <= MAX_RULE_NAME, "{}", rule.name);
+            assert!(
+                rule.name.chars().count() <= crate::provision::names::MAX_RULE_NAME,
+                "{}",
+                rule.name
+            );
             for target in &rule.targets {
                 if let TargetPlan::Delivered { shadow_queue, .. } = target {
                     assert!(shadow_queue.chars().count() <= MAX_QUEUE_NAME);
@@ -529,6 +673,40 @@ Resources:
         assert!(
             message.contains("Publisher.Properties.Environment.Variables.EVENT_BUS_NAME")
                 && message.contains("!Ref Bus"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_rule_dlq_without_a_queue_policy_for_the_rule_is_refused_as_in_aws() {
+        let yaml = TEMPLATE.replace("!GetAtt PublisherShipped.Arn", "arn:aws:events:elsewhere");
+        let rules = plan_of(&yaml).unwrap().rules;
+        let shipped = rules
+            .iter()
+            .find(|r| r.source == "Publisher.Shipped")
+            .unwrap();
+        let TargetPlan::Delivered { dead_letter, .. } = &shipped.targets[0] else {
+            panic!("a delivered target");
+        };
+        let DeadLetter::Refused { why, .. } = dead_letter else {
+            panic!("refused, not {dead_letter:?}");
+        };
+        assert!(
+            why.contains("events.amazonaws.com") && why.contains(&shipped.arn),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn an_on_failure_destination_the_functions_role_may_not_write_to_is_refused() {
+        let yaml = TEMPLATE.replace(
+            "        - SQSSendMessagePolicy: {QueueName: !GetAtt FailedRecords.QueueName}\n",
+            "        - SQSSendMessagePolicy: {QueueName: other}\n",
+        );
+        let message = plan_of(&yaml).unwrap_err().to_string();
+        assert!(
+            message.contains("Publisher.Properties.Events.Changes.DestinationConfig")
+                && message.contains("may not sqs:SendMessage"),
             "{message}"
         );
     }

@@ -352,13 +352,14 @@ fn run_sources(
     for mapping in &plan.stream_mappings {
         tasks.push(tokio::spawn(streams::run(mapping.clone(), poller.clone())));
     }
+    let deliverer = rules::Deliverer {
+        sqs: clients.sqs.clone(),
+        sfn: clients.sfn.clone(),
+        lambda: lambda.clone(),
+        counters: counters.clone(),
+    };
     for delivery in deliveries {
-        tasks.push(tokio::spawn(rules::run(
-            delivery,
-            clients.sqs.clone(),
-            clients.sfn.clone(),
-            lambda.clone(),
-        )));
+        tasks.push(tokio::spawn(rules::run(delivery, deliverer.clone())));
     }
     tasks
 }

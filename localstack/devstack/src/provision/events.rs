@@ -13,17 +13,20 @@ use super::{
     sqs::create_queue,
 };
 use crate::{
-    plan::{DeliveryTarget, RulePlan, TargetPlan},
+    plan::{DeadLetter, DeliveryTarget, RulePlan, TargetPlan},
     template::{Attribute, Properties, Resolver, Template},
 };
 
 /// A rule target devstack delivers to itself: the rule feeds `queue_url`, devstack reads it
-/// and invokes the target; after the target's attempts SQS moves the event to the DLQ.
+/// and invokes the target; after the target's attempts SQS moves the event to the DLQ, or,
+/// without one EventBridge may use, devstack drops it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub rule: String,
     pub queue_url: String,
     pub target: DeliveryTarget,
+    pub max_attempts: u32,
+    pub dead_letter: DeadLetter,
 }
 
 pub async fn provision_buses(
@@ -108,34 +111,26 @@ pub async fn create_rule(
                 dead_letter,
                 target,
             } => {
-                let dead_letter = if let Some(arn) = dead_letter {
-                    arn.clone()
-                } else {
-                    // Without a DLQ of its own the event still lands somewhere visible.
-                    let undelivered = format!("{shadow_queue}-undelivered");
-                    create_queue(&clients.sqs, &undelivered, HashMap::new())
-                        .await
-                        .map_err(ProvisionError::aws(&rule.source, "CreateQueue"))?;
-                    arn(resolver, "sqs", &undelivered)
-                };
-                let redrive = serde_json::json!({
-                    "deadLetterTargetArn": dead_letter,
-                    "maxReceiveCount": max_attempts,
-                });
-                let queue_url = create_queue(
-                    &clients.sqs,
-                    shadow_queue,
-                    HashMap::from([
-                        (QueueAttributeName::RedrivePolicy, redrive.to_string()),
-                        (QueueAttributeName::VisibilityTimeout, "30".to_owned()),
-                    ]),
-                )
-                .await
-                .map_err(ProvisionError::aws(&rule.source, "CreateQueue"))?;
+                let mut attributes =
+                    HashMap::from([(QueueAttributeName::VisibilityTimeout, "30".to_owned())]);
+                // SQS moves an event to the DLQ after the target's attempts; without a DLQ
+                // that EventBridge may write to, devstack drops it itself (`sources::rules`).
+                if let DeadLetter::Queue(arn) = dead_letter {
+                    let redrive = serde_json::json!({
+                        "deadLetterTargetArn": arn,
+                        "maxReceiveCount": max_attempts,
+                    });
+                    attributes.insert(QueueAttributeName::RedrivePolicy, redrive.to_string());
+                }
+                let queue_url = create_queue(&clients.sqs, shadow_queue, attributes)
+                    .await
+                    .map_err(ProvisionError::aws(&rule.source, "CreateQueue"))?;
                 deliveries.push(Delivery {
                     rule: rule.source.clone(),
                     queue_url,
                     target: target.clone(),
+                    max_attempts: *max_attempts,
+                    dead_letter: dead_letter.clone(),
                 });
                 (id, arn(resolver, "sqs", shadow_queue))
             }

@@ -7,7 +7,7 @@ mod cognito;
 pub mod dynamodb;
 mod events;
 mod logs;
-mod names;
+pub(crate) mod names;
 mod sfn;
 mod sqs;
 
@@ -103,6 +103,8 @@ pub async fn provision(
     names::name_functions_and_api(template, &mut resolver);
     sfn::provision(template, &mut resolver, &clients.sfn).await?;
     events::provision_archives(template, &resolver, &clients.events).await?;
+    names::name_rules(template, &mut resolver)?;
+    sqs::provision_policies(template, &resolver, &clients.sqs).await?;
     let plan = Plan::new(template, &resolver)?;
     let mut deliveries = Vec::new();
     for rule in &plan.rules {

@@ -4,6 +4,9 @@ use serde_json::Value;
 
 use crate::template::{Attribute, Resolver, ResourceKind, Template, TemplateError};
 
+/// EventBridge's limit on rule names.
+pub const MAX_RULE_NAME: usize = 64;
+
 /// `arn:aws:<service>:<region>:<account>:<rest>`.
 pub fn arn(resolver: &Resolver, service: &str, rest: &str) -> String {
     format!(
@@ -38,4 +41,33 @@ pub fn name_functions_and_api(template: &Template, resolver: &mut Resolver) {
     if let Some(api) = template.of_kind(ResourceKind::HttpApi).next() {
         resolver.set(&api.logical_id, Attribute::Ref, "local");
     }
+}
+
+/// Rules are created last (their targets are everything else), but queue policies name them
+/// (`aws:SourceArn`) before that: their names and ARNs are settled first.
+pub fn name_rules(template: &Template, resolver: &mut Resolver) -> Result<(), TemplateError> {
+    for rule in template.rules()? {
+        let bus = match &rule.bus {
+            Some(bus) => resolver.resolve_string(bus, &format!("{}.EventBusName", rule.name))?,
+            None => "default".to_owned(),
+        };
+        let name = truncate(
+            &format!("{}-{}", resolver.stack(), rule.name.replace('.', "-")),
+            MAX_RULE_NAME,
+        );
+        let path = if bus == "default" {
+            format!("rule/{name}")
+        } else {
+            format!("rule/{bus}/{name}")
+        };
+        let rule_arn = arn(resolver, "events", &path);
+        resolver.set(&rule.logical_id, Attribute::Arn, rule_arn);
+        resolver.set(&rule.logical_id, Attribute::Name, bus);
+        resolver.set(&rule.logical_id, Attribute::Ref, name);
+    }
+    Ok(())
+}
+
+pub fn truncate(name: &str, max: usize) -> String {
+    name.chars().take(max).collect()
 }

@@ -75,6 +75,35 @@ pub async fn provision(
     Ok(())
 }
 
+/// Stores each queue policy on its queues, as AWS does; devstack itself checks them where AWS
+/// would (see `plan`).
+pub async fn provision_policies(
+    template: &Template,
+    resolver: &Resolver,
+    client: &Client,
+) -> Result<(), ProvisionError> {
+    for resource in &template.resources {
+        let Properties::QueuePolicy(policy) = &resource.properties else {
+            continue;
+        };
+        let document = resolver.resolve(&policy.policy_document, &resource.at("PolicyDocument"))?;
+        for queue in &policy.queues {
+            let url = resolver.resolve_string(queue, &resource.at("Queues"))?;
+            client
+                .set_queue_attributes()
+                .queue_url(url)
+                .attributes(QueueAttributeName::Policy, document.to_string())
+                .send()
+                .await
+                .map_err(ProvisionError::aws(
+                    &resource.logical_id,
+                    "SetQueueAttributes",
+                ))?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a queue; returns its URL.
 pub async fn create_queue(
     client: &Client,

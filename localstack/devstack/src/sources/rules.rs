@@ -2,7 +2,9 @@
 //! each such target is fed through a shadow queue that devstack drains: a message is deleted
 //! once the target took it (a function takes it as an asynchronous invocation, a state
 //! machine by starting an execution); otherwise it comes back after a backoff, and after the
-//! target's attempts SQS's redrive policy moves it to the rule's dead-letter queue.
+//! target's attempts SQS's redrive policy moves it to the rule's dead-letter queue. Without a
+//! DLQ, or with one whose queue policy does not let EventBridge send to it, EventBridge drops
+//! the event: devstack drops it too, with a `lost:` line and the `RuleLost` counter.
 
 use std::time::Duration;
 
@@ -10,15 +12,30 @@ use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use bytes::Bytes;
 
-use crate::{lambda::Lambda, plan::DeliveryTarget, provision::Delivery};
+use crate::{
+    counters::{Counter, Counters},
+    lambda::Lambda,
+    plan::{DeadLetter, DeliveryTarget},
+    provision::Delivery,
+};
+
+/// What deliveries need: the queues, and the targets they deliver to.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    pub sqs: aws_sdk_sqs::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub lambda: Lambda,
+    pub counters: Counters,
+}
 
 /// Runs one delivery until the task is aborted.
-pub async fn run(
-    delivery: Delivery,
-    sqs: aws_sdk_sqs::Client,
-    sfn: aws_sdk_sfn::Client,
-    lambda: Lambda,
-) {
+pub async fn run(delivery: Delivery, deliverer: Deliverer) {
+    let Deliverer {
+        sqs,
+        sfn,
+        lambda,
+        counters,
+    } = &deliverer;
     loop {
         let received = sqs
             .receive_message()
@@ -38,7 +55,7 @@ pub async fn run(
         };
         let work = messages
             .into_iter()
-            .map(|message| deliver(&delivery, &sqs, &sfn, &lambda, message));
+            .map(|message| deliver(&delivery, sqs, sfn, lambda, counters, message));
         futures::future::join_all(work).await;
     }
 }
@@ -48,6 +65,7 @@ async fn deliver(
     sqs: &aws_sdk_sqs::Client,
     sfn: &aws_sdk_sfn::Client,
     lambda: &Lambda,
+    counters: &Counters,
     message: Message,
 ) {
     let body = message.body().unwrap_or_default().to_owned();
@@ -109,6 +127,22 @@ async fn deliver(
             .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
+        let exhausted = u32::try_from(receives).is_ok_and(|n| n >= delivery.max_attempts);
+        if exhausted && !matches!(delivery.dead_letter, DeadLetter::Queue(_)) {
+            let why = match &delivery.dead_letter {
+                DeadLetter::Refused { why, .. } => why.as_str(),
+                _ => "the rule target has no dead-letter queue",
+            };
+            counters.add(Counter::RuleLost, &delivery.rule);
+            tracing::error!(rule = %delivery.rule, attempts = receives, %why, event = %body, "lost: the event could not be delivered and EventBridge drops it");
+            let _ = sqs
+                .delete_message()
+                .queue_url(&delivery.queue_url)
+                .receipt_handle(receipt)
+                .send()
+                .await;
+            return;
+        }
         let backoff = 2_i32.saturating_pow(u32::try_from(receives.clamp(0, 5)).unwrap_or(0));
         let _ = sqs
             .change_message_visibility()

@@ -167,6 +167,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
     let properties = match raw.kind {
         ResourceKind::DynamoDbTable => Properties::Table(from_value(props, id)?),
         ResourceKind::SqsQueue => Properties::Queue(from_value(props, id)?),
+        ResourceKind::SqsQueuePolicy => Properties::QueuePolicy(from_value(props, id)?),
         ResourceKind::EventBus => Properties::EventBus(from_value(props, id)?),
         ResourceKind::EventRule => Properties::Rule(from_value(props, id)?),
         ResourceKind::EventArchive => Properties::Archive(from_value(props, id)?),

@@ -7,6 +7,7 @@
 pub enum ResourceKind {
     DynamoDbTable,
     SqsQueue,
+    SqsQueuePolicy,
     EventBus,
     EventRule,
     EventArchive,
@@ -32,9 +33,10 @@ pub enum Support {
 }
 
 impl ResourceKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::DynamoDbTable,
         Self::SqsQueue,
+        Self::SqsQueuePolicy,
         Self::EventBus,
         Self::EventRule,
         Self::EventArchive,
@@ -55,6 +57,7 @@ impl ResourceKind {
         match self {
             Self::DynamoDbTable => "AWS::DynamoDB::Table",
             Self::SqsQueue => "AWS::SQS::Queue",
+            Self::SqsQueuePolicy => "AWS::SQS::QueuePolicy",
             Self::EventBus => "AWS::Events::EventBus",
             Self::EventRule => "AWS::Events::Rule",
             Self::EventArchive => "AWS::Events::Archive",

@@ -14,7 +14,8 @@ pub use intrinsics::{Attribute, Resolver};
 pub use kind::{ResourceKind, Support};
 pub use properties::Properties;
 pub use wiring::{
-    EventTarget, Function, FunctionEvent, HttpApi, HttpRoute, RuleSpec, StateMachine, StreamSource,
+    AsyncInvoke, EventTarget, Function, FunctionEvent, HttpApi, HttpRoute, OnFailureQueue,
+    RuleSpec, StateMachine, StreamSource,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,10 @@ use super::{
         Properties,
         events::{DeadLetterConfig, RetryPolicy, RuleProperties},
         serverless::{
-            CorsConfiguration, DynamoDbEvent, EventBridgeRuleEvent, EventInvokeConfig,
-            FunctionEventSource, FunctionProperties, FunctionResponseType, HttpApiEvent,
-            HttpApiProperties, StartingPosition, StateMachineEventSource, StateMachineProperties,
-            StateMachineType,
+            CorsConfiguration, DestinationKind, DynamoDbEvent, EventBridgeRuleEvent,
+            EventInvokeConfig, FunctionEventSource, FunctionProperties, FunctionResponseType,
+            HttpApiEvent, HttpApiProperties, OnFailure, StartingPosition, StateMachineEventSource,
+            StateMachineProperties, StateMachineType,
         },
     },
 };
@@ -45,6 +45,8 @@ pub struct Function {
     pub environment: Map<String, Value>,
     pub events: Vec<FunctionEvent>,
     pub async_invoke: AsyncInvoke,
+    /// Unresolved `Policies` of the execution role SAM generates.
+    pub policies: Value,
 }
 
 /// What Lambda does with a failed asynchronous invocation of the function.
@@ -52,8 +54,28 @@ pub struct Function {
 pub struct AsyncInvoke {
     pub max_retries: u32,
     pub max_event_age: Duration,
-    /// Unresolved ARN of the SQS on-failure destination; without one a failed event is lost.
-    pub on_failure: Option<Value>,
+    /// The SQS on-failure destination; without one a failed event is lost.
+    pub on_failure: Option<OnFailureQueue>,
+}
+
+/// An on-failure destination of a function (asynchronous invocations or a stream mapping).
+/// Lambda writes to it with the function's execution role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnFailureQueue {
+    /// Unresolved ARN of the queue.
+    pub queue: Value,
+    /// `Type: SQS` is given, so SAM adds `sqs:SendMessage` on the queue to the role it
+    /// generates; otherwise the function's `Policies` must allow it.
+    pub granted_by_sam: bool,
+}
+
+impl From<&OnFailure> for OnFailureQueue {
+    fn from(on_failure: &OnFailure) -> Self {
+        Self {
+            queue: on_failure.destination.clone(),
+            granted_by_sam: on_failure.kind == Some(DestinationKind::Sqs),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,8 +111,8 @@ pub struct StreamSource {
     pub max_record_age: Option<Duration>,
     pub report_batch_item_failures: bool,
     pub bisect_on_error: bool,
-    /// Unresolved ARN of the on-failure SQS destination.
-    pub on_failure: Option<Value>,
+    /// The SQS on-failure destination.
+    pub on_failure: Option<OnFailureQueue>,
 }
 
 /// An EventBridge rule with the targets devstack delivers to.
@@ -98,6 +120,9 @@ pub struct StreamSource {
 pub struct RuleSpec {
     /// Logical id of the rule, or `<resource>.<event>` for a SAM event.
     pub name: String,
+    /// The rule's logical id; for a SAM event, `<resource><event>` as SAM names the rule it
+    /// generates (so `!GetAtt OrderStarterFunctionOrderPlaced.Arn` names it).
+    pub logical_id: String,
     /// Unresolved bus name; `None` is the default bus.
     pub bus: Option<Value>,
     pub pattern: Value,
@@ -258,6 +283,7 @@ impl Function {
                 .unwrap_or_default(),
             events,
             async_invoke: AsyncInvoke::new(properties.event_invoke_config.as_ref()),
+            policies: properties.policies.clone().unwrap_or(Value::Null),
         })
     }
 
@@ -289,7 +315,7 @@ impl AsyncInvoke {
             )),
             on_failure: config
                 .and_then(|c| c.destination_config.as_ref())
-                .map(|d| d.on_failure.destination.clone()),
+                .map(|d| OnFailureQueue::from(&d.on_failure)),
         }
     }
 }
@@ -339,7 +365,7 @@ impl StreamSource {
             on_failure: event
                 .destination_config
                 .as_ref()
-                .map(|config| config.on_failure.destination.clone()),
+                .map(|config| OnFailureQueue::from(&config.on_failure)),
         }
     }
 }
@@ -395,6 +421,7 @@ impl RuleSpec {
         };
         Ok(Self {
             name: format!("{owner}.{event_name}"),
+            logical_id: format!("{owner}{event_name}"),
             bus: event.event_bus_name.clone(),
             pattern: event.pattern.clone(),
             targets: vec![target],
@@ -439,6 +466,7 @@ impl RuleSpec {
         }
         Ok(Self {
             name: resource.logical_id.clone(),
+            logical_id: resource.logical_id.clone(),
             bus: properties.event_bus_name.clone(),
             pattern: properties.event_pattern.clone(),
             targets,

@@ -16,6 +16,7 @@ pub mod sqs;
 pub enum Properties {
     Table(dynamodb::TableProperties),
     Queue(sqs::QueueProperties),
+    QueuePolicy(sqs::QueuePolicyProperties),
     EventBus(events::EventBusProperties),
     Rule(events::RuleProperties),
     Archive(events::ArchiveProperties),

@@ -1,4 +1,4 @@
-//! `AWS::SQS::Queue`.
+//! `AWS::SQS::Queue` and `AWS::SQS::QueuePolicy`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,4 +12,14 @@ pub struct QueueProperties {
     pub redrive_policy: Option<Value>,
     /// No local effect: moto does not encrypt.
     pub sqs_managed_sse_enabled: Option<Value>,
+}
+
+/// A queue's resource policy. moto stores it without checking it; devstack checks it where AWS
+/// would (a rule's DLQ must let EventBridge send to it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct QueuePolicyProperties {
+    /// The queues' URLs (`!Ref Queue`).
+    pub queues: Vec<Value>,
+    pub policy_document: Value,
 }
