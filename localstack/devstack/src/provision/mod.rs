@@ -7,7 +7,7 @@ mod cognito;
 pub mod dynamodb;
 mod events;
 mod logs;
-pub(crate) mod names;
+pub mod names;
 mod sfn;
 mod sqs;
 

@@ -199,7 +199,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
             }
         }
         ResourceKind::LogResourcePolicy | ResourceKind::Alarm | ResourceKind::Dashboard => {
-            Properties::NotEmulated
+            Properties::NotEmulated(props)
         }
     };
     Ok(Resource {

@@ -31,6 +31,7 @@ pub enum Properties {
     },
     HttpApi(serverless::HttpApiProperties),
     StateMachine(serverless::StateMachineProperties),
-    /// A kind devstack accepts without emulating: its properties are not read.
-    NotEmulated,
+    /// A kind devstack accepts without emulating: its properties are kept as written, for
+    /// checks that read the template (alarms covering queues), and have no local effect.
+    NotEmulated(serde_json::Value),
 }

@@ -1,0 +1,184 @@
+//! The shop's template loses nothing on AWS: every event that can fail has somewhere to wait
+//! for a redrive, AWS may write it there, and someone hears about it. Checked with devstack's
+//! own plan (the same checks that stop devstack's start-up), from symbolic names, so no
+//! emulator is needed.
+
+// Tests panic to fail.
+#![allow(clippy::unwrap_used)]
+
+use std::{collections::HashMap, path::Path};
+
+use devstack::{
+    plan::{DeadLetter, Plan, TargetPlan},
+    provision::names,
+    template::{Attribute, FunctionEvent, Properties, Resolver, ResourceKind, Template},
+};
+use serde_json::{Value, json};
+
+fn shop() -> Template {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    Template::load(&[path]).unwrap()
+}
+
+/// The names provisioning would give every resource, as consistent strings.
+fn symbolic(template: &Template) -> Resolver {
+    let mut resolver = Resolver::new(
+        devstack::REGION,
+        devstack::ACCOUNT,
+        "shop-audit",
+        template
+            .parameters
+            .iter()
+            .map(|(name, default)| (name.clone(), default.clone().unwrap_or_default()))
+            .collect::<HashMap<_, _>>(),
+    );
+    for resource in &template.resources {
+        let id = &resource.logical_id;
+        let name = format!("shop-audit-{id}");
+        let arn = names::arn(&resolver, "service", &name);
+        for attribute in [
+            Attribute::Ref,
+            Attribute::Name,
+            Attribute::ProviderName,
+            Attribute::ProviderUrl,
+        ] {
+            resolver.set(id, attribute, name.clone());
+        }
+        resolver.set(id, Attribute::Arn, arn);
+        resolver.set(id, Attribute::StreamArn, format!("{name}/stream"));
+        if resource.kind == ResourceKind::SqsQueue {
+            let url = format!("https://sqs/{name}");
+            resolver.set(id, Attribute::Arn, names::arn(&resolver, "sqs", &name));
+            resolver.set(id, Attribute::QueueName, name);
+            resolver.set(id, Attribute::QueueUrl, url.clone());
+            resolver.set(id, Attribute::Ref, url);
+        }
+    }
+    names::name_rules(template, &mut resolver).unwrap();
+    resolver
+}
+
+/// Devstack refuses an on-failure destination a function's role may not write to, as AWS
+/// refuses the deployment; the plan is where that check runs.
+fn plan(template: &Template) -> Plan {
+    Plan::new(template, &symbolic(template)).unwrap_or_else(|error| panic!("{error}"))
+}
+
+#[test]
+fn every_asynchronously_invoked_function_has_an_on_failure_destination() {
+    for function in shop().functions().unwrap() {
+        let invoked_by_rules = function
+            .events
+            .iter()
+            .any(|event| matches!(event, FunctionEvent::Rule(_)));
+        if invoked_by_rules {
+            assert!(
+                function.async_invoke.on_failure.is_some(),
+                "{}: EventBridge invokes it asynchronously; without EventInvokeConfig.DestinationConfig.OnFailure a failed event is dropped after Lambda's two retries",
+                function.logical_id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_stream_mapping_has_an_on_failure_destination() {
+    for function in shop().functions().unwrap() {
+        for source in function.stream_sources() {
+            assert!(
+                source.on_failure.is_some(),
+                "{}: records the mapping gives up on would leave no trace",
+                source.at
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_target_has_a_dlq_whose_policy_lets_exactly_its_rule_send() {
+    for rule in plan(&shop()).rules {
+        for target in &rule.targets {
+            let TargetPlan::Delivered {
+                id, dead_letter, ..
+            } = target
+            else {
+                continue;
+            };
+            match dead_letter {
+                DeadLetter::Queue(_) => {}
+                DeadLetter::None => {
+                    panic!("{}.{id}: undeliverable events are dropped", rule.source)
+                }
+                DeadLetter::Refused { why, .. } => panic!("{}.{id}: {why}", rule.source),
+            }
+        }
+    }
+}
+
+#[test]
+fn every_on_failure_destination_is_writable_by_its_functions_role() {
+    // Plan::new fails naming the destination otherwise.
+    let plan = plan(&shop());
+    assert!(
+        plan.functions
+            .iter()
+            .any(|f| f.async_invoke.on_failure.is_some())
+    );
+}
+
+#[test]
+fn every_failure_queue_has_an_alarm() {
+    let template = shop();
+    let alarms: Vec<&Value> = template
+        .of_kind(ResourceKind::Alarm)
+        .filter_map(|alarm| match &alarm.properties {
+            Properties::NotEmulated(properties) => Some(properties),
+            _ => None,
+        })
+        .collect();
+    let watched = |queue: &str| {
+        let dimension = json!({"Fn::GetAtt": [queue, "QueueName"]});
+        alarms.iter().any(|alarm| mentions(alarm, &dimension))
+    };
+    let mut queues = Vec::new();
+    for function in template.functions().unwrap() {
+        let destinations = function
+            .async_invoke
+            .on_failure
+            .iter()
+            .chain(
+                function
+                    .stream_sources()
+                    .filter_map(|s| s.on_failure.as_ref()),
+            )
+            .map(|d| d.queue.clone());
+        let dead_letters = function.events.iter().filter_map(|event| match event {
+            FunctionEvent::Rule(rule) => Some(rule.targets.iter().filter_map(|t| match t {
+                devstack::template::EventTarget::Function { dead_letter, .. } => {
+                    dead_letter.clone()
+                }
+                _ => None,
+            })),
+            _ => None,
+        });
+        queues.extend(destinations);
+        queues.extend(dead_letters.flatten());
+    }
+    assert!(queues.len() > 10, "the shop's failure queues were found");
+    for queue in queues {
+        let id = template.referenced(&queue).unwrap().logical_id.clone();
+        assert!(
+            watched(&id),
+            "{id} holds failed events but no alarm watches it"
+        );
+    }
+}
+
+fn mentions(value: &Value, wanted: &Value) -> bool {
+    value == wanted
+        || match value {
+            Value::Array(items) => items.iter().any(|item| mentions(item, wanted)),
+            Value::Object(map) => map.values().any(|item| mentions(item, wanted)),
+            _ => false,
+        }
+}
