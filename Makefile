@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run load test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
+.PHONY: help venv run redrive load test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
 	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
+	@echo "make redrive    send what waits in the running stack's failure queues back to its source"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
@@ -47,6 +48,11 @@ template-check: venv
 
 bench:
 	cargo bench --workspace
+
+# Needs a running stack (`make run` in another terminal). QUEUES="OrdersSagaStarterFailedEvents ..."
+# limits it to those queues.
+redrive:
+	cargo run -q -p devstack -- redrive $(QUEUES)
 
 # Needs a running stack (`make run` in another terminal).
 load:

@@ -248,6 +248,52 @@ impl System {
         counters[counter][scope].as_u64().unwrap_or_default()
     }
 
+    /// Arms a fault on the running stack (devstack's `faults::FaultSpec`): `fault` is e.g.
+    /// `json!({"type": "fail"})`; it applies to `times` invocations or deliveries of
+    /// `function` whose payload contains `marker`. Returns the fault's id, whose
+    /// `FaultFired` counter says how often it fired.
+    pub async fn arm_fault(
+        &self,
+        function: &str,
+        marker: &str,
+        fault: Value,
+        times: u32,
+    ) -> String {
+        let armed: Value = reqwest::Client::new()
+            .post(format!("{}/_devstack/faults", self.aws_endpoint))
+            .json(&serde_json::json!({"function": function, "marker": marker, "fault": fault, "times": times}))
+            .send()
+            .await
+            .expect("devstack's edge answers")
+            .json()
+            .await
+            .expect("the fault's id");
+        armed["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Sends what waits in one failure queue (by logical id) back to its source, as
+    /// `make redrive` does.
+    pub async fn redrive(&self, queue: &str) -> devstack::redrive::Report {
+        let mut templates = vec![workspace().join("infra/template.yaml")];
+        templates.push(workspace().join("tests/fixtures/test-stack.yaml"));
+        let template = devstack::template::Template::load(&templates).expect("the templates load");
+        let source = devstack::redrive::sources(&template)
+            .expect("the failure queues")
+            .into_iter()
+            .find(|s| s.queue == queue)
+            .unwrap_or_else(|| panic!("{queue} is no failure queue of the template"));
+        let config = self.sdk_config().await;
+        let redriver = devstack::redrive::Redriver {
+            sqs: aws_sdk_sqs::Client::new(&config),
+            sfn: aws_sdk_sfn::Client::new(&config),
+            streams: aws_sdk_dynamodbstreams::Client::new(&config),
+            http: reqwest::Client::new(),
+            edge_url: self.aws_endpoint.clone(),
+            stack_name: self.stack_name.clone(),
+        };
+        redriver.redrive(&source).await.expect("the redrive runs")
+    }
+
     /// The issuer the gateway trusts.
     pub fn issuer(&self) -> String {
         format!(

@@ -323,3 +323,41 @@ async fn a_poison_stream_record_is_isolated_retried_and_described_while_its_neig
         discarded_before + 1
     );
 }
+
+/// A failure queue is only useful if what waits there can go back: an event the function failed
+/// on (an injected fault, three attempts) is parked, and redriven it completes.
+#[tokio::test]
+async fn a_parked_event_completes_when_redriven() {
+    let system = system();
+    let sku = format!(
+        "REDRIVE-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+    .to_uppercase();
+    let fault = system
+        .arm_fault("FlakyRecorderFunction", &sku, json!({"type": "fail"}), 3)
+        .await;
+    let response = reqwest::Client::new()
+        .post(system.url("/products"))
+        .bearer_auth(&system.admin_token)
+        .json(&json!({"sku": sku, "name": "flaky-recorder", "price_cents": 100, "currency": "EUR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    // Lambda's three attempts all failed, so the event waits in the on-failure queue.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while system.counter("AsyncParked", "FlakyRecorderFunction").await == 0 {
+        assert!(Instant::now() < deadline, "the event was never parked");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(system.counter("FaultFired", &fault).await, 3);
+
+    let report = system.redrive("FlakyRecorderFailures").await;
+    assert_eq!((report.sent, report.kept), (1, 0));
+    let recorded = system
+        .wait_for_recorded_event(|event| event["detail"]["data"]["sku"] == sku.as_str())
+        .await;
+    assert_eq!(recorded["detail"]["data"]["name"], "flaky-recorder");
+}

@@ -22,6 +22,8 @@ pub enum Counter {
     StreamLost,
     /// An event a rule could not deliver and had no usable dead-letter queue for.
     RuleLost,
+    /// An injected fault fired (scope: the fault's id).
+    FaultFired,
 }
 
 impl Counter {
@@ -33,6 +35,7 @@ impl Counter {
             Self::StreamDiscarded => "StreamDiscarded",
             Self::StreamLost => "StreamLost",
             Self::RuleLost => "RuleLost",
+            Self::FaultFired => "FaultFired",
         }
     }
 }

@@ -7,12 +7,13 @@ use axum::{
     extract::{Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 
 use crate::{
-    counters::Counters,
+    faults::FaultSpec,
     lambda::{InvocationType, Lambda, Outcome},
+    stack::Controls,
 };
 
 #[derive(Debug, Clone)]
@@ -20,16 +21,16 @@ pub struct Edge {
     lambda: Lambda,
     emulator: String,
     client: reqwest::Client,
-    counters: Counters,
+    controls: Controls,
 }
 
 impl Edge {
-    pub fn new(lambda: Lambda, emulator: &str, counters: Counters) -> Self {
+    pub fn new(lambda: Lambda, emulator: &str, controls: Controls) -> Self {
         Self {
             lambda,
             emulator: emulator.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
-            counters,
+            controls,
         }
     }
 
@@ -37,6 +38,8 @@ impl Edge {
         Router::new()
             .route("/2015-03-31/functions/{name}/invocations", post(invoke))
             .route("/_devstack/counters", get(counters))
+            .route("/_devstack/faults", post(arm_fault))
+            .route("/_devstack/faults/{id}", delete(disarm_fault))
             .fallback(proxy)
             .with_state(self)
     }
@@ -97,9 +100,26 @@ async fn invoke(
     }
 }
 
-/// devstack's counters (lost and parked events, retries) as JSON, for tests.
+/// devstack's counters (lost and parked events, retries, faults fired) as JSON, for tests.
 async fn counters(State(edge): State<Edge>) -> axum::Json<serde_json::Value> {
-    axum::Json(edge.counters.to_json())
+    axum::Json(edge.controls.counters.to_json())
+}
+
+/// Arms an injected fault (`faults::FaultSpec`); answers with its id.
+async fn arm_fault(
+    State(edge): State<Edge>,
+    axum::Json(spec): axum::Json<FaultSpec>,
+) -> axum::Json<serde_json::Value> {
+    let id = edge.controls.faults.arm(spec);
+    axum::Json(serde_json::json!({ "id": id }))
+}
+
+async fn disarm_fault(State(edge): State<Edge>, Path(id): Path<String>) -> StatusCode {
+    if edge.controls.faults.disarm(&id) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
 }
 
 async fn proxy(State(edge): State<Edge>, request: Request) -> Response {

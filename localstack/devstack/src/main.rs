@@ -8,7 +8,8 @@ use devstack::{
     stack::{Options, Stack},
 };
 
-const USAGE: &str = "usage: devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
+const USAGE: &str = "usage: devstack redrive [QUEUE]...
+       devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
                 [--port N] [--edge-port N] [--endpoint URL] [--template PATH]...
                 [--concurrency N] [--time-scale N] [--check]
 
@@ -23,7 +24,10 @@ const USAGE: &str = "usage: devstack [run] [--no-seed] [--no-build] [--release] 
   --template P   an extra template to merge (e.g. test fixtures); repeatable
   --time-scale N divide AWS's waits (asynchronous retries 1 and 2 minutes apart, event
                  and record ages) by N (default 60; 1 is real time)
-  --check        start, seed, print the summary, then stop (a smoke test and a timer)";
+  --check        start, seed, print the summary, then stop (a smoke test and a timer)
+
+  redrive        send what waits in the running stack's failure queues (all, or the named
+                 ones, by logical id) back to where it failed";
 
 struct Cli {
     options: Options,
@@ -91,6 +95,9 @@ async fn main() -> ExitCode {
         .init();
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let workspace = workspace.canonicalize().unwrap_or(workspace);
+    if std::env::args().nth(1).as_deref() == Some("redrive") {
+        return redrive(&workspace, std::env::args().skip(2).collect()).await;
+    }
     let cli = match parse(&workspace) {
         Ok(cli) => cli,
         Err(message) => {
@@ -169,6 +176,8 @@ fn write_state(dir: &std::path::Path, stack: &Stack, seeded: Option<&Seeded>) {
     let state = serde_json::json!({
         "api_url": endpoints.api_url,
         "edge_url": endpoints.edge_url,
+        "stack_name": stack.stack_name,
+        "templates": stack.templates,
         "region": endpoints.region,
         "user_pool_id": endpoints.user_pool_id,
         "user_pool_client_id": endpoints.user_pool_client_id,
@@ -275,4 +284,78 @@ fn print_banner(
     }
     println!();
     println!("  Ctrl-C stops everything.");
+}
+
+/// `devstack redrive [QUEUE]...`: the running stack is the one `target/devstack/stack.json`
+/// describes.
+async fn redrive(workspace: &std::path::Path, queues: Vec<String>) -> ExitCode {
+    let state_file = workspace.join("target/devstack/stack.json");
+    let Some(state) = std::fs::read(&state_file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+    else {
+        eprintln!(
+            "devstack: no running stack ({} is missing); start one with `make run`",
+            state_file.display()
+        );
+        return ExitCode::FAILURE;
+    };
+    let templates: Vec<PathBuf> = state["templates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(PathBuf::from))
+        .collect();
+    let sources = match devstack::template::Template::load(&templates)
+        .and_then(|template| devstack::redrive::sources(&template))
+    {
+        Ok(sources) => sources,
+        Err(error) => {
+            eprintln!("devstack: {}", devstack::error_chain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let edge_url = state["edge_url"].as_str().unwrap_or_default().to_owned();
+    let config = shop_aws::loader()
+        .region(aws_config::Region::new(devstack::REGION))
+        .endpoint_url(&edge_url)
+        .test_credentials()
+        .load()
+        .await;
+    let redriver = devstack::redrive::Redriver {
+        sqs: aws_sdk_sqs::Client::new(&config),
+        sfn: aws_sdk_sfn::Client::new(&config),
+        streams: aws_sdk_dynamodbstreams::Client::new(&config),
+        http: reqwest::Client::new(),
+        edge_url,
+        stack_name: state["stack_name"]
+            .as_str()
+            .unwrap_or("shop-local")
+            .to_owned(),
+    };
+    let mut failed = false;
+    for source in sources
+        .iter()
+        .filter(|s| queues.is_empty() || queues.contains(&s.queue))
+    {
+        match redriver.redrive(source).await {
+            Ok(report) if report.sent + report.kept > 0 => {
+                println!(
+                    "{:<34} {} sent back, {} kept",
+                    source.queue, report.sent, report.kept
+                );
+                failed |= report.kept > 0;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                eprintln!("devstack: {}", devstack::error_chain(&error));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -14,6 +14,7 @@ use crate::{
     counters::Counters,
     edge::Edge,
     emulator::{Emulator, EmulatorError},
+    faults::Faults,
     gateway::{Authorizer, Cors, Gateway, Route, RouteTable},
     lambda::{AsyncContext, FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
@@ -107,6 +108,15 @@ pub const LOCAL_DIFFERENCES: &[&str] = &[
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
 ];
 
+/// What tests observe and perturb the stack with: the counters, the injected faults, and the
+/// factor AWS's waits are divided by.
+#[derive(Debug, Clone)]
+pub struct Controls {
+    pub counters: Counters,
+    pub faults: Faults,
+    pub time_scale: u32,
+}
+
 /// What the running stack offers.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -127,6 +137,9 @@ pub struct Stack {
     pub notes: Vec<String>,
     pub logs: LogSink,
     pub counters: Counters,
+    pub stack_name: String,
+    /// The templates it runs, for tools that read them again (redrive).
+    pub templates: Vec<PathBuf>,
     emulator: Emulator,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -175,24 +188,28 @@ impl Stack {
 
         let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
         let counters = Counters::default();
+        let faults = Faults::new(counters.clone());
         let lambda = Lambda::new(
-            function_pools(&plan, &binaries, &edge_url, &options, &logs)?,
+            function_pools(&plan, &binaries, &edge_url, &options, &logs, &faults)?,
             AsyncContext {
                 sqs: clients.sqs.clone(),
                 counters: counters.clone(),
                 time_scale: options.time_scale,
             },
         );
+        let controls = Controls {
+            counters: counters.clone(),
+            faults,
+            time_scale: options.time_scale,
+        };
         let tasks = run_sources(
-            edge_listener,
-            api_listener,
+            (edge_listener, api_listener),
             &plan,
             provisioned.deliveries,
             &emulator.endpoint,
             &clients,
             &lambda,
-            &counters,
-            options.time_scale,
+            &controls,
         );
         let mut notes = template.not_emulated();
         notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
@@ -215,6 +232,8 @@ impl Stack {
             notes,
             logs,
             counters,
+            stack_name: options.stack_name.clone(),
+            templates: options.templates.clone(),
             emulator,
             tasks,
         })
@@ -265,6 +284,7 @@ fn function_pools(
     edge_url: &str,
     options: &Options,
     logs: &LogSink,
+    faults: &Faults,
 ) -> Result<Vec<FunctionPool>, StackError> {
     let mut pools = Vec::new();
     for function in &plan.functions {
@@ -304,26 +324,24 @@ fn function_pools(
                 async_invoke: function.async_invoke.clone(),
             },
             logs.clone(),
+            faults.clone(),
         ));
     }
     Ok(pools)
 }
 
 /// Serves the edge and the HTTP API and starts every stream mapping and rule delivery.
-#[allow(clippy::too_many_arguments)]
 fn run_sources(
-    edge_listener: TcpListener,
-    api_listener: TcpListener,
+    (edge_listener, api_listener): (TcpListener, TcpListener),
     plan: &Plan,
     deliveries: Vec<Delivery>,
     emulator: &str,
     clients: &Clients,
     lambda: &Lambda,
-    counters: &Counters,
-    time_scale: u32,
+    controls: &Controls,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    let edge = Edge::new(lambda.clone(), emulator, counters.clone()).router();
+    let edge = Edge::new(lambda.clone(), emulator, controls.clone()).router();
     tasks.push(tokio::spawn(async move {
         let _ = axum::serve(edge_listener, edge).await;
     }));
@@ -346,8 +364,7 @@ fn run_sources(
         streams: clients.streams.clone(),
         sqs: clients.sqs.clone(),
         lambda: lambda.clone(),
-        counters: counters.clone(),
-        time_scale,
+        controls: controls.clone(),
     };
     for mapping in &plan.stream_mappings {
         tasks.push(tokio::spawn(streams::run(mapping.clone(), poller.clone())));
@@ -356,7 +373,7 @@ fn run_sources(
         sqs: clients.sqs.clone(),
         sfn: clients.sfn.clone(),
         lambda: lambda.clone(),
-        counters: counters.clone(),
+        controls: controls.clone(),
     };
     for delivery in deliveries {
         tasks.push(tokio::spawn(rules::run(delivery, deliverer.clone())));

@@ -25,7 +25,10 @@ use super::{
     Outcome,
     runtime_api::{Invocation, RuntimeApi},
 };
-use crate::logs::LogSink;
+use crate::{
+    faults::{Fault, Faults},
+    logs::LogSink,
+};
 
 /// Lambda's limit on a function's init phase.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
@@ -61,16 +64,18 @@ pub struct FunctionPool {
     idle: Mutex<Vec<Instance>>,
     logs: LogSink,
     started: AtomicUsize,
+    faults: Faults,
 }
 
 impl FunctionPool {
-    pub fn new(spec: FunctionSpec, logs: LogSink) -> Self {
+    pub fn new(spec: FunctionSpec, logs: LogSink, faults: Faults) -> Self {
         Self {
             permits: Semaphore::new(spec.max_instances),
             spec,
             idle: Mutex::new(Vec::new()),
             logs,
             started: AtomicUsize::new(0),
+            faults,
         }
     }
 
@@ -90,11 +95,21 @@ impl FunctionPool {
     }
 
     /// Runs one invocation on an idle instance, or a new one, waiting while the function is
-    /// at its concurrency limit.
+    /// at its concurrency limit; an injected fault may fail it, or lose its answer after the
+    /// handler ran.
     pub async fn invoke(&self, payload: Bytes) -> Outcome {
         let Ok(_permit) = self.permits.acquire().await else {
             return Outcome::error("ServiceException", "devstack is shutting down");
         };
+        let fault = self
+            .faults
+            .fire(&self.spec.logical_id, &payload, Fault::is_invocation_fault);
+        if fault == Some(Fault::Fail) {
+            return Outcome::error(
+                "Devstack.InjectedFault",
+                "devstack failed this invocation (injected fault)",
+            );
+        }
         let instance = match self.take_idle() {
             Some(instance) => instance,
             None => match self.start_instance().await {
@@ -108,6 +123,27 @@ impl FunctionPool {
             },
         };
         let (outcome, healthy) = instance.run(payload, &self.spec).await;
+        match fault {
+            // The instance is dropped, which kills its process, as a crash or a timeout would.
+            Some(Fault::CrashAfterWork) => {
+                self.log("process killed after its handler ran (injected fault)");
+                return Outcome::error(
+                    "Runtime.ExitError",
+                    "the function's process exited: killed by devstack after the handler ran (injected fault)",
+                );
+            }
+            Some(Fault::TimeoutAfterWork) => {
+                self.log("answer withheld as a timeout after its handler ran (injected fault)");
+                return Outcome::error(
+                    "Sandbox.Timedout",
+                    &format!(
+                        "Task timed out after {:.2} seconds (injected fault)",
+                        self.spec.timeout.as_secs_f64()
+                    ),
+                );
+            }
+            _ => {}
+        }
         if healthy {
             self.idle.lock().expect("idle list").push(instance);
         }

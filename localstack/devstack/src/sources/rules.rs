@@ -13,10 +13,12 @@ use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use bytes::Bytes;
 
 use crate::{
-    counters::{Counter, Counters},
+    counters::Counter,
+    faults::Fault,
     lambda::Lambda,
     plan::{DeadLetter, DeliveryTarget},
     provision::Delivery,
+    stack::Controls,
 };
 
 /// What deliveries need: the queues, and the targets they deliver to.
@@ -25,7 +27,7 @@ pub struct Deliverer {
     pub sqs: aws_sdk_sqs::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub lambda: Lambda,
-    pub counters: Counters,
+    pub controls: Controls,
 }
 
 /// Runs one delivery until the task is aborted.
@@ -34,7 +36,7 @@ pub async fn run(delivery: Delivery, deliverer: Deliverer) {
         sqs,
         sfn,
         lambda,
-        counters,
+        controls,
     } = &deliverer;
     loop {
         let received = sqs
@@ -55,7 +57,7 @@ pub async fn run(delivery: Delivery, deliverer: Deliverer) {
         };
         let work = messages
             .into_iter()
-            .map(|message| deliver(&delivery, sqs, sfn, lambda, counters, message));
+            .map(|message| deliver(&delivery, sqs, sfn, lambda, controls, message));
         futures::future::join_all(work).await;
     }
 }
@@ -65,52 +67,29 @@ async fn deliver(
     sqs: &aws_sdk_sqs::Client,
     sfn: &aws_sdk_sfn::Client,
     lambda: &Lambda,
-    counters: &Counters,
+    controls: &Controls,
     message: Message,
 ) {
     let body = message.body().unwrap_or_default().to_owned();
-    let delivered = match &delivery.target {
-        // EventBridge invokes Lambda asynchronously: the delivery is done once Lambda has
-        // queued the event. A failing function is Lambda's business from there (its retries,
-        // then its on-failure destination, or the event is lost); the rule's DLQ only ever
-        // sees events Lambda would not accept.
-        DeliveryTarget::Function(function) => {
-            let accepted = lambda.invoke_event(function, Bytes::from(body.clone()));
-            if !accepted {
-                tracing::warn!(rule = %delivery.rule, %function, "the rule's target function does not exist; the event will be retried");
-            }
-            accepted
-        }
-        DeliveryTarget::StateMachine(arn) => {
-            // EventBridge names executions itself; the event id keeps a redelivery from
-            // starting a second one.
-            let event_id = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|event| event["id"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let result = sfn
-                .start_execution()
-                .state_machine_arn(arn)
-                .name(event_id)
-                .input(body.clone())
-                .send()
-                .await;
-            match result {
-                Ok(_) => true,
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(StartExecutionError::is_execution_already_exists) =>
-                {
-                    true
-                }
-                Err(error) => {
-                    tracing::warn!(rule = %delivery.rule, error = %aws_sdk_sfn::error::DisplayErrorContext(&error), "cannot start the execution; the event will be retried");
-                    false
-                }
-            }
-        }
+    let target_name = match &delivery.target {
+        DeliveryTarget::Function(function) | DeliveryTarget::StateMachine(function) => function,
     };
+    let fault = controls
+        .faults
+        .fire(target_name, body.as_bytes(), |f| !f.is_invocation_fault());
+    if let Some(Fault::Delay { ms }) = fault {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // An injected duplicate: EventBridge delivers at least once, and sometimes twice.
+    let copies = if fault == Some(Fault::Duplicate) {
+        2
+    } else {
+        1
+    };
+    let mut delivered = false;
+    for _ in 0..copies {
+        delivered = deliver_once(delivery, sfn, lambda, &body).await;
+    }
     let Some(receipt) = message.receipt_handle() else {
         return;
     };
@@ -133,7 +112,7 @@ async fn deliver(
                 DeadLetter::Refused { why, .. } => why.as_str(),
                 _ => "the rule target has no dead-letter queue",
             };
-            counters.add(Counter::RuleLost, &delivery.rule);
+            controls.counters.add(Counter::RuleLost, &delivery.rule);
             tracing::error!(rule = %delivery.rule, attempts = receives, %why, event = %body, "lost: the event could not be delivered and EventBridge drops it");
             let _ = sqs
                 .delete_message()
@@ -151,5 +130,56 @@ async fn deliver(
             .visibility_timeout(backoff)
             .send()
             .await;
+    }
+}
+
+/// Hands one event to the rule's target; `true` when the target took it.
+async fn deliver_once(
+    delivery: &Delivery,
+    sfn: &aws_sdk_sfn::Client,
+    lambda: &Lambda,
+    body: &str,
+) -> bool {
+    match &delivery.target {
+        // EventBridge invokes Lambda asynchronously: the delivery is done once Lambda has
+        // queued the event. A failing function is Lambda's business from there (its retries,
+        // then its on-failure destination, or the event is lost); the rule's DLQ only ever
+        // sees events Lambda would not accept.
+        DeliveryTarget::Function(function) => {
+            let accepted = lambda.invoke_event(function, Bytes::from(body.to_owned()));
+            if !accepted {
+                tracing::warn!(rule = %delivery.rule, %function, "the rule's target function does not exist; the event will be retried");
+            }
+            accepted
+        }
+        DeliveryTarget::StateMachine(arn) => {
+            // EventBridge names executions itself; the event id keeps a redelivery from
+            // starting a second one.
+            let event_id = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|event| event["id"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let result = sfn
+                .start_execution()
+                .state_machine_arn(arn)
+                .name(event_id)
+                .input(body)
+                .send()
+                .await;
+            match result {
+                Ok(_) => true,
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(StartExecutionError::is_execution_already_exists) =>
+                {
+                    true
+                }
+                Err(error) => {
+                    tracing::warn!(rule = %delivery.rule, error = %aws_sdk_sfn::error::DisplayErrorContext(&error), "cannot start the execution; the event will be retried");
+                    false
+                }
+            }
+        }
     }
 }

@@ -28,8 +28,10 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::{
-    counters::{Counter, Counters},
+    counters::Counter,
+    faults::Fault,
     lambda::{Lambda, Outcome},
+    stack::Controls,
     template::properties::serverless::StartingPosition,
 };
 
@@ -57,9 +59,9 @@ pub struct Poller {
     pub streams: Client,
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: Lambda,
-    pub counters: Counters,
-    /// AWS's waits (record ages, the batching window) are divided by this.
-    pub time_scale: u32,
+    /// Counters, injected faults, and the time scale AWS's waits (record ages, the batching
+    /// window) are divided by.
+    pub controls: Controls,
 }
 
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -111,7 +113,7 @@ async fn read_batch(
     shard_id: &str,
     shard: &mut Shard,
 ) -> Vec<Record> {
-    let window = mapping.batching_window / poller.time_scale.max(1);
+    let window = mapping.batching_window / poller.controls.time_scale.max(1);
     let started = tokio::time::Instant::now();
     let mut records = Vec::new();
     if shard.stale {
@@ -249,7 +251,7 @@ async fn deliver(mapping: &StreamMapping, poller: &Poller, shard_id: &str, recor
         .collect();
     let max_age = mapping
         .max_record_age
-        .map(|age| age / poller.time_scale.max(1));
+        .map(|age| age / poller.controls.time_scale.max(1));
     let mut queue = VecDeque::from([Pending {
         range: 0..events.len(),
         retries: 0,
@@ -280,7 +282,7 @@ async fn deliver(mapping: &StreamMapping, poller: &Poller, shard_id: &str, recor
             }
             continue;
         }
-        match invoke(mapping, &poller.lambda, &events[range.clone()]).await {
+        match invoke(mapping, poller, &events[range.clone()]).await {
             BatchResult::Done => backoff = Duration::from_millis(100),
             BatchResult::FailedFrom(index) => {
                 // Everything before the reported record is done: progress, so its retries
@@ -341,8 +343,21 @@ enum BatchResult {
     Failed,
 }
 
-async fn invoke(mapping: &StreamMapping, lambda: &Lambda, batch: &[Value]) -> BatchResult {
+async fn invoke(mapping: &StreamMapping, poller: &Poller, batch: &[Value]) -> BatchResult {
     let payload = Bytes::from(json!({ "Records": batch }).to_string());
+    let lambda = &poller.lambda;
+    match poller
+        .controls
+        .faults
+        .fire(&mapping.function, &payload, |f| !f.is_invocation_fault())
+    {
+        // An injected duplicate: the batch is delivered once more before its real delivery.
+        Some(Fault::Duplicate) => {
+            let _ = lambda.invoke(&mapping.function, payload.clone()).await;
+        }
+        Some(Fault::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        _ => {}
+    }
     match lambda.invoke(&mapping.function, payload).await {
         Some(Outcome::Success(response)) if mapping.report_batch_item_failures => {
             batch_item_failures(&response, batch)
@@ -421,6 +436,7 @@ async fn give_up(
         }
     });
     poller
+        .controls
         .counters
         .add(Counter::StreamDiscarded, &mapping.function);
     let parked = match &mapping.on_failure {
@@ -439,7 +455,10 @@ async fn give_up(
             tracing::error!(function = %mapping.function, batch = %message, "stream records discarded; their description is in the on-failure destination");
         }
         Err(why) => {
-            poller.counters.add(Counter::StreamLost, &mapping.function);
+            poller
+                .controls
+                .counters
+                .add(Counter::StreamLost, &mapping.function);
             tracing::error!(function = %mapping.function, batch = %message, %why, "lost: stream records discarded with no record of them, as Lambda discards them without an on-failure destination");
         }
     }
