@@ -16,7 +16,7 @@ use aws_config::SdkConfig;
 use axum::Router;
 use devstack::template::Resolver;
 use serde_json::{Value, json};
-use shop_events::Publisher;
+use shop_events::{ParkingQueue, Publisher};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, ApiResponse, As, send},
@@ -326,7 +326,13 @@ async fn a_confirmed_customer_is_announced_once_as_customer_registered() {
     )
     .await;
     assert_eq!(batch.records.len(), 1);
-    let publisher = Publisher::new(events, bus, CustomerEvents);
+    let parking = ParkingQueue::new(
+        aws_sdk_sqs::Client::new(&setup.config),
+        stack::name(&setup.resolver, "AuthPublisherDLQ"),
+        "AuthPublisherFunction",
+        auth::SERVICE,
+    );
+    let publisher = Publisher::new(events, bus, CustomerEvents, parking);
     assert!(publisher.handle(batch).await.batch_item_failures.is_empty());
 
     let received = subscriber.receive(1, Duration::from_secs(10)).await;

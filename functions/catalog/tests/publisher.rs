@@ -1,5 +1,6 @@
 //! The products table's real stream on moto, through the shared publisher, onto a real
-//! EventBridge bus on moto, and out to a subscribed SQS queue.
+//! EventBridge bus on moto, and out to a subscribed SQS queue; records that cannot be published
+//! parked in a real SQS queue.
 
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used)]
@@ -13,7 +14,7 @@ use catalog::{
     service::Catalog,
 };
 use serde_json::{Value, json};
-use shop_events::Publisher;
+use shop_events::{ParkingQueue, Publisher, StreamBatch};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, As, send},
@@ -28,6 +29,7 @@ struct Setup {
     events: aws_sdk_eventbridge::Client,
     sqs: aws_sdk_sqs::Client,
     bus: String,
+    parking_queue: String,
 }
 
 async fn setup() -> Setup {
@@ -47,13 +49,23 @@ async fn setup() -> Setup {
         .send()
         .await
         .expect("create bus");
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let parking_queue = sqs
+        .create_queue()
+        .queue_name(unique_name("catalog-publisher-dlq"))
+        .send()
+        .await
+        .expect("create the parking queue")
+        .queue_url
+        .expect("a queue url");
     Setup {
         app: http::router(Catalog::new(ProductTable::new(dynamodb, products, skus))),
         stream_arn,
         streams: aws_sdk_dynamodbstreams::Client::new(&config),
         events,
-        sqs: aws_sdk_sqs::Client::new(&config),
+        sqs,
         bus,
+        parking_queue,
     }
 }
 
@@ -70,7 +82,35 @@ impl Setup {
     }
 
     fn publisher(&self, bus: &str) -> Publisher<ProductEvents> {
-        Publisher::new(self.events.clone(), bus, ProductEvents)
+        self.publisher_parking_in(bus, &self.parking_queue)
+    }
+
+    fn publisher_parking_in(&self, bus: &str, queue_url: &str) -> Publisher<ProductEvents> {
+        let parking = ParkingQueue::new(
+            self.sqs.clone(),
+            queue_url,
+            "shop-test-CatalogPublisherFunction",
+            catalog::SERVICE,
+        );
+        Publisher::new(self.events.clone(), bus, ProductEvents, parking)
+    }
+
+    /// Every message waiting in the parking queue, as JSON.
+    async fn parked(&self) -> Vec<Value> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.parking_queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        received
+            .messages()
+            .iter()
+            .map(|message| serde_json::from_str(message.body().unwrap()).unwrap())
+            .collect()
     }
 
     async fn admin(&self, request: ApiRequest, correlation_id: &str) -> Value {
@@ -183,20 +223,73 @@ async fn a_redelivered_batch_republishes_the_same_event_ids() {
 }
 
 #[tokio::test]
-async fn a_batch_that_cannot_be_published_is_reported_from_its_first_record() {
+async fn a_batch_that_cannot_be_published_is_reported_from_its_first_record_and_nothing_parked() {
     let setup = setup().await;
     setup.product_lifecycle().await;
     let batch = streams::read_all(&setup.streams, &setup.stream_arn).await;
     let first = batch.records[0].change.sequence_number.clone();
 
+    // A bus that does not exist: the bus's fault, not the records', so Lambda retries them.
     let response = setup.publisher("no-such-bus").handle(batch).await;
 
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier, first);
+    assert!(setup.parked().await.is_empty());
 }
 
 #[tokio::test]
-async fn an_unreadable_record_is_reported_and_nothing_after_it_is_published() {
+async fn an_unreadable_record_is_parked_with_its_image_and_the_rest_is_published() {
+    let setup = setup().await;
+    let subscriber = setup.subscribe().await;
+    let id = setup.product_lifecycle().await;
+    let batch = streams::read_all(&setup.streams, &setup.stream_arn).await;
+    let mut records = serde_json::to_value(&batch).unwrap();
+    let poison = &mut records["Records"][1];
+    poison["dynamodb"]["NewImage"]
+        .as_object_mut()
+        .unwrap()
+        .remove("version");
+    let poison = poison.clone();
+
+    let response = setup
+        .publisher(&setup.bus)
+        .handle(serde_json::from_value::<StreamBatch>(records).unwrap())
+        .await;
+
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a parked record counts as processed, so the shard moves on"
+    );
+    let received = subscriber.receive(2, Duration::from_secs(10)).await;
+    let mut types: Vec<&str> = received
+        .iter()
+        .map(|e| e["detail"]["type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(types, ["ProductCreated", "ProductDiscontinued"]);
+    let parked = setup.parked().await;
+    assert_eq!(parked.len(), 1, "{parked:#?}");
+    assert_eq!(parked[0]["record"], poison, "the record as Lambda delivered it");
+    assert_eq!(
+        parked[0]["record"]["dynamodb"]["NewImage"]["id"]["S"],
+        id.as_str()
+    );
+    assert_eq!(
+        parked[0]["parked"]["function"],
+        "shop-test-CatalogPublisherFunction"
+    );
+    assert!(
+        parked[0]["parked"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("version"),
+        "{}",
+        parked[0]["parked"]
+    );
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_parked_is_reported_so_lambda_keeps_it() {
     let setup = setup().await;
     let subscriber = setup.subscribe().await;
     setup.product_lifecycle().await;
@@ -207,14 +300,19 @@ async fn an_unreadable_record_is_reported_and_nothing_after_it_is_published() {
         .inner_mut()
         .remove("version");
     let broken = batch.records[1].change.sequence_number.clone();
+    let missing_queue = format!("{}-gone", setup.parking_queue);
 
-    let response = setup.publisher(&setup.bus).handle(batch).await;
+    let response = setup
+        .publisher_parking_in(&setup.bus, &missing_queue)
+        .handle(batch)
+        .await;
 
+    assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier, broken);
     let received = subscriber.receive(3, Duration::from_secs(3)).await;
     let types: Vec<&str> = received
         .iter()
         .map(|e| e["detail"]["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["ProductCreated"]);
+    assert_eq!(types, ["ProductCreated"], "nothing after the kept record");
 }

@@ -4,15 +4,18 @@
 //!
 //! Services never write to their table and the bus in one request (a dual write that can
 //! half-fail). They write state only; the table's stream feeds [`Publisher`], which retries
-//! until EventBridge has every event, in order.
+//! until EventBridge has every event, in order, and parks a record it can never publish
+//! ([`parking`]).
 
 pub mod envelope;
 pub mod inbox;
+pub mod parking;
 pub mod publisher;
 pub mod task;
 
 pub use envelope::Envelope;
 pub use inbox::{Delivery, Inbox, Rejected, run as run_inbox};
+pub use parking::{ParkingQueue, StreamBatch};
 pub use publisher::{Publisher, StreamMapper, run as run_publisher};
 pub use task::{TaskError, run as run_task};
 
