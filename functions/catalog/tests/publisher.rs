@@ -269,7 +269,10 @@ async fn an_unreadable_record_is_parked_with_its_image_and_the_rest_is_published
     assert_eq!(types, ["ProductCreated", "ProductDiscontinued"]);
     let parked = setup.parked().await;
     assert_eq!(parked.len(), 1, "{parked:#?}");
-    assert_eq!(parked[0]["record"], poison, "the record as Lambda delivered it");
+    assert_eq!(
+        parked[0]["record"], poison,
+        "the record as Lambda delivered it"
+    );
     assert_eq!(
         parked[0]["record"]["dynamodb"]["NewImage"]["id"]["S"],
         id.as_str()

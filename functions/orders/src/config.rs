@@ -3,9 +3,11 @@
 
 use aws_sdk_dynamodb::Client;
 use shop_aws::{ConfigError, MissingSetting, Stage, required_env, settings};
+use shop_events::ParkingQueue;
 
 use crate::{
     adapters::{EventStore, ProductCopies, ReadModel},
+    entrypoints::projector::Projector,
     service::Orders,
 };
 
@@ -25,6 +27,16 @@ pub fn read_model(client: &Client) -> Result<ReadModel, MissingSetting> {
         required_env("VIEWS_TABLE")?,
         required_env("TOTALS_TABLE")?,
     ))
+}
+
+/// The projector: the event store, the read model, and the queue it parks records it cannot
+/// project in (`PARKING_QUEUE_URL`).
+pub fn projector(client: &Client, sqs: aws_sdk_sqs::Client) -> Result<Projector, MissingSetting> {
+    Ok(Projector {
+        store: event_store(client)?,
+        views: read_model(client)?,
+        parking: ParkingQueue::from_env(sqs, crate::SERVICE)?,
+    })
 }
 
 /// The copy of the catalog's products (`PRODUCTS_TABLE`).

@@ -1,14 +1,19 @@
 //! The event store and the projector against DynamoDB on moto: optimistic concurrency, atomic
-//! appends, idempotent and order-independent projection, rebuild and verify.
+//! appends, idempotent and order-independent projection and totals, parking of records that
+//! cannot be projected, rebuild and verify.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use orders::{
-    adapters::{AppendError, StoredEvent},
+    adapters::{AppendError, ReadModel, StoredEvent},
     domain::{OrderCommand, OrderStatus},
-    entrypoints::{projector::Projection, rebuild::Rebuild},
+    entrypoints::{
+        projector::{Projection, Projector},
+        rebuild::Rebuild,
+    },
     service::OrdersError,
 };
 use shop_testkit::streams;
@@ -192,6 +197,211 @@ async fn projecting_twice_or_out_of_order_leaves_the_same_view() {
         setup.orders.views.get(&order_id).await.unwrap().unwrap(),
         in_order
     );
+}
+
+#[tokio::test]
+async fn every_order_counts_once_in_the_totals_however_the_stream_redelivers_its_records() {
+    let setup = common::setup().await;
+    let shipped = setup.place("c-1").await;
+    for command in [
+        OrderCommand::Confirm,
+        OrderCommand::Ship {
+            shipment_id: "s-1".into(),
+        },
+    ] {
+        setup
+            .orders
+            .execute(&shipped, &command, "test")
+            .await
+            .unwrap();
+    }
+    let confirmed = setup.place("c-1").await;
+    setup
+        .orders
+        .execute(&confirmed, &OrderCommand::Confirm, "test")
+        .await
+        .unwrap();
+    let shipped_events = setup.orders.store.load(&shipped, None).await.unwrap();
+    let confirmed_events = setup.orders.store.load(&confirmed, None).await.unwrap();
+
+    // In order, newest first, redelivered from a retry point, each record twice, a gap: every
+    // delivery Lambda's retries, bisection and a redrive of a parked record can produce.
+    for delivery in [
+        &[0, 1, 2][..],
+        &[2, 1, 0],
+        &[0, 1, 1, 2, 1, 2],
+        &[0, 0, 1, 1, 2, 2],
+        &[2, 0, 2],
+        &[1, 2, 0, 0],
+    ] {
+        setup.orders.views.clear().await.unwrap();
+        for &index in delivery {
+            setup
+                .projector
+                .project(&shipped_events[index])
+                .await
+                .unwrap();
+            setup
+                .projector
+                .project(&confirmed_events[index.min(1)])
+                .await
+                .unwrap();
+        }
+        let totals = setup
+            .orders
+            .views
+            .totals("c-1", "EUR")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (totals.order_count, totals.total_cents),
+            (2, 2 * 6897),
+            "delivered {delivery:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_count_that_fails_leaves_no_view_behind_so_the_retry_counts_the_order() {
+    let setup = common::setup().await;
+    let order_id = setup.place("c-1").await;
+    let placed = &setup.orders.store.load(&order_id, None).await.unwrap()[0];
+    let totals_unreachable = Projector {
+        views: ReadModel::new(
+            aws_sdk_dynamodb::Client::new(&setup.config),
+            common::name(&setup, "OrderViewsTable"),
+            "no-such-totals".into(),
+        ),
+        ..setup.projector.clone()
+    };
+
+    assert!(totals_unreachable.project(placed).await.is_err());
+    assert!(
+        setup.orders.views.get(&order_id).await.unwrap().is_none(),
+        "a view without its count would make the retry a duplicate"
+    );
+    assert_eq!(
+        setup.projector.project(placed).await.unwrap(),
+        Projection::Applied
+    );
+    let totals = setup
+        .orders
+        .views
+        .totals("c-1", "EUR")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((totals.order_count, totals.total_cents), (1, 6897));
+}
+
+#[tokio::test]
+async fn the_totals_item_holds_two_numbers_however_many_orders_it_counts() {
+    let setup = common::setup().await;
+    for _ in 0..3 {
+        let id = setup.place("c-1").await;
+        setup.project(&id).await;
+    }
+    let item = aws_sdk_dynamodb::Client::new(&setup.config)
+        .get_item()
+        .table_name(common::name(&setup, "CustomerTotalsTable"))
+        .key("customer_id", AttributeValue::S("c-1".into()))
+        .key("currency", AttributeValue::S("EUR".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let mut attributes: Vec<&str> = item.keys().map(String::as_str).collect();
+    attributes.sort_unstable();
+    assert_eq!(
+        attributes,
+        ["currency", "customer_id", "order_count", "total_cents"]
+    );
+    assert_eq!(item["order_count"], AttributeValue::N("3".into()));
+}
+
+#[tokio::test]
+async fn a_record_that_is_not_a_stored_event_is_parked_with_its_image_and_the_rest_projected() {
+    let setup = common::setup().await;
+    let order_id = setup.place("c-1").await;
+    setup
+        .orders
+        .execute(&order_id, &OrderCommand::Confirm, "test")
+        .await
+        .unwrap();
+    let stream_arn = setup
+        .resolver
+        .get("OrderEventsTable", devstack::template::Attribute::StreamArn)
+        .unwrap()
+        .to_owned();
+    let batch = streams::read_all(
+        &aws_sdk_dynamodbstreams::Client::new(&setup.config),
+        &stream_arn,
+    )
+    .await;
+    let mut records = serde_json::to_value(&batch).unwrap();
+    records["Records"][0]["dynamodb"]["NewImage"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
+    let poison = records["Records"][0].clone();
+
+    let response = setup
+        .projector
+        .handle(serde_json::from_value::<shop_events::StreamBatch>(records).unwrap())
+        .await;
+
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "the shard moves on"
+    );
+    let view = setup.orders.views.get(&order_id).await.unwrap().unwrap();
+    assert_eq!((view.status, view.version), (OrderStatus::Confirmed, 2));
+    let parked = setup.parked().await;
+    assert_eq!(parked.len(), 1, "{parked:#?}");
+    assert_eq!(
+        parked[0]["record"], poison,
+        "the record as Lambda delivered it"
+    );
+    assert_eq!(
+        parked[0]["record"]["dynamodb"]["NewImage"]["order_id"]["S"],
+        order_id.as_str()
+    );
+    assert_eq!(parked[0]["parked"]["function"], "OrdersProjectorFunction");
+}
+
+#[tokio::test]
+async fn a_read_model_that_cannot_be_reached_is_retried_and_nothing_parked() {
+    let setup = common::setup().await;
+    let order_id = setup.place("c-1").await;
+    let stream_arn = setup
+        .resolver
+        .get("OrderEventsTable", devstack::template::Attribute::StreamArn)
+        .unwrap()
+        .to_owned();
+    let batch = streams::read_all(
+        &aws_sdk_dynamodbstreams::Client::new(&setup.config),
+        &stream_arn,
+    )
+    .await;
+    let first = batch.records[0].change.sequence_number.clone();
+    let unreachable = Projector {
+        views: ReadModel::new(
+            aws_sdk_dynamodb::Client::new(&setup.config),
+            "no-such-views".into(),
+            "no-such-totals".into(),
+        ),
+        ..setup.projector.clone()
+    };
+
+    let response = unreachable.handle(batch).await;
+
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(response.batch_item_failures[0].item_identifier, first);
+    assert!(setup.parked().await.is_empty());
+    assert!(setup.orders.views.get(&order_id).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -251,7 +251,10 @@ mod tests {
                 "at": "2026-11-27T10:00:00Z",
             })
         );
-        assert_eq!(message["record"], received, "a redrive sends back exactly this");
+        assert_eq!(
+            message["record"], received,
+            "a redrive sends back exactly this"
+        );
     }
 
     #[test]

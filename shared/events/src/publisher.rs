@@ -74,9 +74,10 @@ impl Classify for Unpublished {
                 Verdict::Retry
             }
             Self::Call(_) => Verdict::Retry,
-            Self::Unreadable(_) | Self::Unmappable(_) | Self::Serialise(_) | Self::Refused { .. } => {
-                Verdict::Park
-            }
+            Self::Unreadable(_)
+            | Self::Unmappable(_)
+            | Self::Serialise(_)
+            | Self::Refused { .. } => Verdict::Park,
         }
     }
 }
@@ -226,7 +227,10 @@ impl<M: StreamMapper> Publisher<M> {
         let ready = std::mem::take(pending);
         for chunk in ready.chunks(MAX_ENTRIES_PER_CALL) {
             let outcome = self.put_with_retries(chunk).await;
-            let unsent = outcome.unsent.as_ref().map_or(0, |(unsent, _)| unsent.len());
+            let unsent = outcome
+                .unsent
+                .as_ref()
+                .map_or(0, |(unsent, _)| unsent.len());
             tally.published += chunk.len() - outcome.refused.len() - unsent;
             let mut failures = outcome.refused;
             if let Some((unsent, error)) = outcome.unsent
@@ -366,11 +370,10 @@ mod tests {
 
     #[test]
     fn eventbridge_unavailable_or_throttling_is_retried_never_parked() {
-        let unavailable = Unpublished::Call(Box::new(
-            aws_sdk_eventbridge::Error::InternalException(
+        let unavailable =
+            Unpublished::Call(Box::new(aws_sdk_eventbridge::Error::InternalException(
                 InternalException::builder().message("try later").build(),
-            ),
-        ));
+            )));
         for failure in [
             unavailable,
             refused("ThrottlingException"),

@@ -7,5 +7,5 @@ pub mod read_model;
 
 pub use event_store::{AppendError, EventStore, IdempotencyClaim, StoredEvent};
 pub use products::ProductCopies;
-pub use read_model::{OrderView, ReadModel};
+pub use read_model::{OrderView, ReadModel, ReadModelError};
 pub use shop_aws::dynamo::StoreError;

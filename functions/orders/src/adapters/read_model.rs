@@ -1,15 +1,20 @@
 //! The read side: order views (one item per order, plus a GSI listing a customer's orders
 //! newest first) and per-customer totals. Everything here is derived from the event store and
 //! can be dropped and rebuilt.
+//!
+//! An order is counted in its customer's totals in the same transaction that writes its first
+//! view: the view's existence is the record that the order is counted. So no retry, redelivery
+//! or crash between two writes can count an order twice or never, and the totals item holds
+//! two numbers however many orders it counts (DynamoDB items stop at 400 KB).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    types::{AttributeValue, DeleteRequest, WriteRequest},
+    types::{AttributeValue, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest},
 };
 use serde::{Deserialize, Serialize};
-use shop_aws::dynamo::{self, DynamoError};
+use shop_aws::dynamo::{self, DynamoError, TransactionError};
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -75,6 +80,23 @@ pub enum Applied {
     Written,
     /// The stored view was already at this version or later.
     AlreadyCurrent,
+}
+
+/// Why a view could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadModelError {
+    /// Another transaction wrote the same view or totals at that moment; nothing was written,
+    /// and writing again may succeed.
+    #[error("another write to the same view or totals ran at the same time")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DynamoError> for ReadModelError {
+    fn from(error: DynamoError) -> Self {
+        Self::Store(error.into())
+    }
 }
 
 /// A customer's totals in one currency.
@@ -176,23 +198,39 @@ impl ReadModel {
         Ok((views, next))
     }
 
-    /// Counts an order in its customer's totals once; `false` when it already was counted.
-    pub async fn count_in_totals(&self, view: &OrderView) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
+    /// Stores an order's first view and counts the order in its customer's totals, in one
+    /// transaction. When the view exists after all (a stale read, a concurrent rebuild), the
+    /// order is counted already, and the view is stored as [`put`](Self::put) would.
+    pub async fn put_first(&self, view: &OrderView) -> Result<Applied, ReadModelError> {
+        let item: Item = serde_dynamo::to_item(view).map_err(StoreError::from)?;
+        let first_view = Put::builder()
+            .table_name(&self.views_table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(order_id)")
+            .build()
+            .expect("table, item and condition are set");
+        let count = Update::builder()
             .table_name(&self.totals_table)
             .key("customer_id", AttributeValue::S(view.customer_id.clone()))
             .key("currency", AttributeValue::S(view.currency.clone()))
-            .update_expression("ADD order_count :one, total_cents :total, order_ids :ids")
-            .condition_expression("attribute_not_exists(order_ids) OR NOT contains(order_ids, :id)")
+            .update_expression("ADD order_count :one, total_cents :total")
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":total", AttributeValue::N(view.total_cents.to_string()))
-            .expression_attribute_values(":ids", AttributeValue::Ss(vec![view.order_id.clone()]))
-            .expression_attribute_values(":id", AttributeValue::S(view.order_id.clone()))
+            .build()
+            .expect("table, key and update are set");
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(first_view).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
             .send()
             .await;
-        Ok(shop_aws::condition_held(result)?)
+        match dynamo::classify_transaction(result) {
+            Ok(_) => Ok(Applied::Written),
+            Err(TransactionError::ConditionsFailed(_)) => Ok(self.put(view).await?),
+            Err(TransactionError::Conflict) => Err(ReadModelError::Conflict),
+            Err(TransactionError::Dynamo(error)) => Err(error.into()),
+        }
     }
 
     pub async fn totals(

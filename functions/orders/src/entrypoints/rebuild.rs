@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::{
-    adapters::{EventStore, OrderView, ReadModel, StoreError, StoredEvent},
+    adapters::{EventStore, OrderView, ReadModel, ReadModelError, StoreError, StoredEvent},
     domain::fold,
 };
 
@@ -34,14 +34,14 @@ pub struct Rebuild {
 }
 
 impl Rebuild {
-    /// Drops every view and total and folds them again from the event store.
-    pub async fn rebuild(&self, progress: impl Fn(&str)) -> Result<RebuildReport, StoreError> {
+    /// Drops every view and total and folds them again from the event store; each view is a
+    /// first view again, written with its count in the totals.
+    pub async fn rebuild(&self, progress: impl Fn(&str)) -> Result<RebuildReport, ReadModelError> {
         let deleted = self.views.clear().await?;
         progress(&format!("dropped {deleted} read-model items"));
         let (events, expected) = self.expected_views(&progress).await?;
         for (index, view) in expected.values().enumerate() {
-            self.views.put(view).await?;
-            self.views.count_in_totals(view).await?;
+            self.views.put_first(view).await?;
             if (index + 1) % 100 == 0 {
                 progress(&format!(
                     "rebuilt {} of {} orders",

@@ -11,6 +11,7 @@ use orders::{
     entrypoints::projector::Projector,
     service::{Orders, PlaceOrder},
 };
+use shop_events::ParkingQueue;
 use shop_testkit::{Moto, stack};
 
 pub struct Setup {
@@ -36,6 +37,12 @@ pub async fn setup() -> Setup {
         name("CustomerTotalsTable"),
     );
     let products = ProductCopies::new(dynamodb, name("OrderProductsTable"));
+    let parking = ParkingQueue::new(
+        aws_sdk_sqs::Client::new(&config),
+        name("OrdersProjectorDLQ"),
+        "OrdersProjectorFunction",
+        orders::SERVICE,
+    );
     for (id, price_cents, active) in [
         ("p-kettle", 2999, true),
         ("p-mug", 899, true),
@@ -55,6 +62,7 @@ pub async fn setup() -> Setup {
         projector: Projector {
             store: store.clone(),
             views: views.clone(),
+            parking,
         },
         orders: Orders {
             store,
@@ -64,6 +72,11 @@ pub async fn setup() -> Setup {
         resolver,
         config,
     }
+}
+
+/// The name of a provisioned resource of the setup's stack.
+pub fn name(setup: &Setup, logical_id: &str) -> String {
+    stack::name(&setup.resolver, logical_id)
 }
 
 pub fn address() -> Address {
@@ -97,6 +110,23 @@ pub fn kettles_and_a_mug() -> PlaceOrder {
 }
 
 impl Setup {
+    /// Every record the projector parked, as the messages in its DLQ.
+    pub async fn parked(&self) -> Vec<serde_json::Value> {
+        let received = aws_sdk_sqs::Client::new(&self.config)
+            .receive_message()
+            .queue_url(stack::name(&self.resolver, "OrdersProjectorDLQ"))
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        received
+            .messages()
+            .iter()
+            .map(|message| serde_json::from_str(message.body().unwrap()).unwrap())
+            .collect()
+    }
+
     /// Places an order for `customer` and returns its id.
     pub async fn place(&self, customer: &str) -> String {
         self.orders
