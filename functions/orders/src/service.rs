@@ -66,6 +66,7 @@ impl Orders {
         request: PlaceOrder,
         causation_id: &str,
     ) -> Result<Placed, OrdersError> {
+        let now = OffsetDateTime::now_utc();
         let claim = request
             .idempotency
             .as_ref()
@@ -74,7 +75,7 @@ impl Orders {
                 request_hash: hash.clone(),
             });
         if let Some(claim) = &claim
-            && let Some(placed) = self.replay(claim).await?
+            && let Some(placed) = self.replay(claim, now).await?
         {
             return Ok(placed);
         }
@@ -101,7 +102,7 @@ impl Orders {
             card_token: request.card_token,
         };
         let events = decide(None, command).map_err(OrdersError::Refused)?;
-        let stored = stored_events(&order_id, customer_id, 0, &events, causation_id);
+        let stored = stored_events(&order_id, customer_id, 0, &events, causation_id, now);
         match self.store.append(&stored, claim.as_ref()).await {
             Ok(()) => Ok(Placed {
                 order_id,
@@ -111,15 +112,19 @@ impl Orders {
             // with the same key won the claim (or is writing it); answer as it did, or 409
             // while it is still in flight.
             Err(AppendError::KeyClaimed | AppendError::Conflict) => match claim {
-                Some(claim) => self.replay(&claim).await?.ok_or(OrdersError::Conflict),
+                Some(claim) => self.replay(&claim, now).await?.ok_or(OrdersError::Conflict),
                 None => Err(OrdersError::Conflict),
             },
             Err(AppendError::Store(error)) => Err(error.into()),
         }
     }
 
-    async fn replay(&self, claim: &IdempotencyClaim) -> Result<Option<Placed>, OrdersError> {
-        match self.store.claimed(&claim.key).await? {
+    async fn replay(
+        &self,
+        claim: &IdempotencyClaim,
+        now: OffsetDateTime,
+    ) -> Result<Option<Placed>, OrdersError> {
+        match self.store.claimed(&claim.key, now).await? {
             Some((order_id, hash)) if hash == claim.request_hash => Ok(Some(Placed {
                 order_id,
                 replayed: true,
@@ -160,6 +165,7 @@ impl Orders {
                 order.version,
                 &events,
                 causation_id,
+                OffsetDateTime::now_utc(),
             );
             match self.store.append(&stored, None).await {
                 Ok(()) => {
@@ -260,15 +266,15 @@ impl Orders {
     }
 }
 
-/// The store items of `events`, numbered after `version`.
+/// The store items of `events`, numbered after `version`, as they happened `now`.
 fn stored_events(
     order_id: &str,
     customer_id: &str,
     version: u64,
     events: &[crate::domain::OrderEvent],
     causation_id: &str,
+    now: OffsetDateTime,
 ) -> Vec<StoredEvent> {
-    let now = OffsetDateTime::now_utc();
     events
         .iter()
         .zip(version + 1..)

@@ -8,13 +8,13 @@ mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use orders::{
-    adapters::{AppendError, ReadModel, StoredEvent},
+    adapters::{AppendError, IdempotencyClaim, ReadModel, StoredEvent, event_store::KEY_LIFETIME},
     domain::{OrderCommand, OrderStatus},
     entrypoints::{
         projector::{Projection, Projector},
         rebuild::Rebuild,
     },
-    service::OrdersError,
+    service::{OrdersError, PlaceOrder},
 };
 use shop_testkit::streams;
 use time::OffsetDateTime;
@@ -450,4 +450,82 @@ async fn a_rebuild_reproduces_the_read_model_and_verify_finds_tampering() {
     let report = rebuild.verify(|_| {}).await.unwrap();
     assert_eq!(report.differences.len(), 1);
     assert!(report.differences[0].starts_with(&drifted.order_id));
+}
+
+fn with_key(key: &str, request_hash: &str) -> PlaceOrder {
+    PlaceOrder {
+        idempotency: Some((key.to_owned(), request_hash.to_owned())),
+        ..common::kettles_and_a_mug()
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_expires_a_day_after_its_claim() {
+    let setup = common::setup().await;
+    let placed = setup
+        .orders
+        .place("c-1", with_key("k-1", "hash-a"), "test")
+        .await
+        .unwrap();
+    let claimed_at = setup
+        .orders
+        .store
+        .load(&placed.order_id, None)
+        .await
+        .unwrap()[0]
+        .occurred_at;
+    let item = aws_sdk_dynamodb::Client::new(&setup.config)
+        .get_item()
+        .table_name(common::name(&setup, "OrderIdempotencyTable"))
+        .key("key", AttributeValue::S("c-1#k-1".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        item["expires_at"],
+        AttributeValue::N((claimed_at + KEY_LIFETIME).unix_timestamp().to_string())
+    );
+}
+
+#[tokio::test]
+async fn an_expired_idempotency_key_is_absent_even_before_dynamodb_deletes_it() {
+    let setup = common::setup().await;
+    let store = &setup.orders.store;
+    // A key claimed 25 hours ago, which DynamoDB's TTL has not deleted yet.
+    let template = setup.place("c-1").await;
+    let mut placed = store.load(&template, None).await.unwrap().remove(0);
+    let old_order = uuid::Uuid::new_v4().to_string();
+    placed.order_id.clone_from(&old_order);
+    placed.correlation_id.clone_from(&old_order);
+    placed.occurred_at = OffsetDateTime::now_utc() - time::Duration::hours(25);
+    let claim = IdempotencyClaim {
+        key: "c-1#k-1".into(),
+        request_hash: "hash-a".into(),
+    };
+    store.append(&[placed], Some(&claim)).await.unwrap();
+
+    assert_eq!(
+        store
+            .claimed("c-1#k-1", OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        None
+    );
+    // Another body with the old key is a new order, not a 422, and the key now answers for it.
+    let fresh = setup
+        .orders
+        .place("c-1", with_key("k-1", "hash-b"), "test")
+        .await
+        .unwrap();
+    assert!(!fresh.replayed);
+    assert_ne!(fresh.order_id, old_order);
+    let retried = setup
+        .orders
+        .place("c-1", with_key("k-1", "hash-b"), "test")
+        .await
+        .unwrap();
+    assert_eq!((retried.order_id, retried.replayed), (fresh.order_id, true));
 }

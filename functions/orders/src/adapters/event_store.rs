@@ -5,7 +5,7 @@
 //! sequence `version + 1`; DynamoDB lets exactly one transaction through, and the other fails
 //! as a whole. That is optimistic concurrency without a separate version item.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_dynamodb::{
     Client,
@@ -54,7 +54,14 @@ impl StoredEvent {
     }
 }
 
-/// An `Idempotency-Key` claimed in the same transaction as the events it produced.
+/// How long a claimed `Idempotency-Key` answers retries. A client retries within minutes; a
+/// key kept for ever would let one reused a year later replay a year-old order.
+pub const KEY_LIFETIME: Duration = Duration::from_hours(24);
+
+/// An `Idempotency-Key` claimed in the same transaction as the events it produced. It expires
+/// [`KEY_LIFETIME`] after the claim (`expires_at`, the table's TTL attribute): DynamoDB deletes
+/// expired items up to two days late (and moto never), so an expired key is treated as absent
+/// when read, and a new claim may take its place.
 #[derive(Debug, Clone)]
 pub struct IdempotencyClaim {
     /// `<customer id>#<key>`: keys are scoped to the customer who sent them.
@@ -146,6 +153,8 @@ impl EventStore {
             ));
         }
         if let (Some(claim), Some(first)) = (claim, events.first()) {
+            let claimed_at = first.occurred_at.unix_timestamp();
+            let expires_at = first.occurred_at + KEY_LIFETIME;
             let item = HashMap::from([
                 ("key".to_owned(), AttributeValue::S(claim.key.clone())),
                 (
@@ -156,12 +165,20 @@ impl EventStore {
                     "order_id".to_owned(),
                     AttributeValue::S(first.order_id.clone()),
                 ),
+                (
+                    "expires_at".to_owned(),
+                    AttributeValue::N(expires_at.unix_timestamp().to_string()),
+                ),
             ]);
-            request = request.transact_items(put(
-                &self.idempotency_table,
-                item,
-                "attribute_not_exists(#key)",
-            ));
+            let claim = Put::builder()
+                .table_name(&self.idempotency_table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#key) OR expires_at <= :now")
+                .expression_attribute_names("#key", "key")
+                .expression_attribute_values(":now", AttributeValue::N(claimed_at.to_string()))
+                .build()
+                .expect("table, item and condition are set");
+            request = request.transact_items(TransactWriteItem::builder().put(claim).build());
         }
         appended(
             dynamo::classify_transaction(request.send().await).map(|_| ()),
@@ -169,8 +186,13 @@ impl EventStore {
         )
     }
 
-    /// The order an idempotency key produced, and the hash of the request that claimed it.
-    pub async fn claimed(&self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+    /// The order an idempotency key produced, and the hash of the request that claimed it;
+    /// `None` for a key never claimed or expired by `now`.
+    pub async fn claimed(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(String, String)>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -179,10 +201,36 @@ impl EventStore {
             .consistent_read(true)
             .send()
             .await?;
-        Ok(output.item.and_then(|item| {
-            let text = |name: &str| item.get(name)?.as_s().ok().cloned();
-            Some((text("order_id")?, text("request_hash")?))
-        }))
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|value| value.as_s().ok())
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("idempotency key {key} has no {name}")))
+        };
+        // Keys claimed before keys expired carry no `expires_at`; they stay as they were.
+        let expired = match item.get("expires_at") {
+            None => false,
+            Some(value) => {
+                let expires_at: i64 =
+                    value
+                        .as_n()
+                        .ok()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!(
+                                "idempotency key {key} has an unreadable expires_at"
+                            ))
+                        })?;
+                expires_at <= now.unix_timestamp()
+            }
+        };
+        if expired {
+            return Ok(None);
+        }
+        Ok(Some((text("order_id")?, text("request_hash")?)))
     }
 
     /// Every event of every order, page by page (for rebuilding the read model).
@@ -213,13 +261,10 @@ impl EventStore {
 }
 
 fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
-    let mut put = Put::builder()
+    let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression(condition);
-    if condition.contains("#key") {
-        put = put.expression_attribute_names("#key", "key");
-    }
     TransactWriteItem::builder()
         .put(put.build().expect("table and item are set"))
         .build()
