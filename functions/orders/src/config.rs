@@ -62,7 +62,9 @@ pub fn orders(client: &Client) -> Result<Orders, MissingSetting> {
 pub struct TestHooks {
     /// `TEST_HOOKS=true`: confirming an order whose shipping address is named
     /// [`CRASH_ON_CONFIRM`](crate::entrypoints::tasks::CRASH_ON_CONFIRM) kills the task's
-    /// process, as a crash mid-task would.
+    /// process before it confirms, as a crash mid-task would;
+    /// [`CRASH_AFTER_CONFIRM`](crate::entrypoints::tasks::CRASH_AFTER_CONFIRM) kills it after the
+    /// confirmation is stored.
     pub crash_on_confirm: bool,
 }
 

@@ -190,6 +190,18 @@ impl Orders {
         Err(OrdersError::Conflict)
     }
 
+    /// The order as its events fold now (the event store, not the eventually consistent view).
+    pub async fn current(&self, order_id: &str) -> Result<Order, OrdersError> {
+        let recorded = self
+            .store
+            .load(order_id, None)
+            .await?
+            .iter()
+            .map(StoredEvent::recorded)
+            .collect::<Result<Vec<_>, _>>()?;
+        fold(order_id, &recorded).ok_or(OrdersError::NotFound)
+    }
+
     /// Cancels the caller's order (or any, for an admin).
     pub async fn cancel(
         &self,

@@ -130,6 +130,14 @@ pub struct Order {
     pub updated_at: OffsetDateTime,
 }
 
+impl OrderStatus {
+    /// Whether an order in this status was confirmed: its stock and payment are its own, and
+    /// only a cancellation, never the placing saga's compensation, gives them back.
+    pub fn was_confirmed(self) -> bool {
+        matches!(self, Self::Confirmed | Self::Shipped | Self::Cancelled)
+    }
+}
+
 // Commands live briefly, one at a time; boxing the large variant would only add noise.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +413,24 @@ mod tests {
             ],
         };
         run(commands).unwrap()
+    }
+
+    #[test]
+    fn an_order_was_confirmed_once_it_is_confirmed_shipped_or_cancelled() {
+        use OrderStatus::{Cancelled, Confirmed, Pending, Rejected, Shipped};
+        for (status, confirmed) in [
+            (Pending, false),
+            (Confirmed, true),
+            (Rejected, false),
+            (Shipped, true),
+            (Cancelled, true),
+        ] {
+            assert_eq!(
+                in_status(status).status.was_confirmed(),
+                confirmed,
+                "{status:?}"
+            );
+        }
     }
 
     #[test]

@@ -2,11 +2,18 @@
 //!
 //! EventBridge could start the state machine itself, but it names executions at random; this
 //! function names each execution after its order, so a redelivered OrderPlaced finds the
-//! execution already there and starts nothing.
+//! execution already there and starts nothing. Each outcome is counted with the event's id
+//! (`SagasStarted`, `SagaAlreadyStarted`), so a duplicate delivery can be seen to have arrived
+//! and been ignored.
+//!
+//! Step Functions refuses a second execution of a name with `ExecutionAlreadyExists` once the
+//! first has ended or when its input differs; while it runs with the same input, Standard
+//! workflows answer the second StartExecution as the first. Either way one saga runs.
 
 use aws_sdk_sfn::{Client, operation::start_execution::StartExecutionError};
 use serde::{Deserialize, Serialize};
 use shop_events::Delivery;
+use shop_observability::Metrics;
 
 shop_events::inbox! {
     /// The event that starts a saga.
@@ -57,6 +64,7 @@ pub struct SagaStarter {
 impl SagaStarter {
     /// Starts the saga of the placed order, unless it was started already.
     pub async fn handle(&self, delivery: Delivery<SagaStart>) -> Result<(), StartError> {
+        let event_id = delivery.event_id.to_string();
         let SagaStart::OrderPlaced {
             order_id,
             customer_id,
@@ -81,10 +89,10 @@ impl SagaStarter {
             .input(serde_json::to_string(&input)?)
             .send()
             .await;
-        match result {
+        let outcome = match result {
             Ok(_) => {
                 tracing::info!(order_id = input.order_id, "saga started");
-                Ok(())
+                "SagasStarted"
             }
             Err(error)
                 if error
@@ -95,9 +103,15 @@ impl SagaStarter {
                     order_id = input.order_id,
                     "saga already started; duplicate OrderPlaced ignored"
                 );
-                Ok(())
+                "SagaAlreadyStarted"
             }
-            Err(error) => Err(StartError::StepFunctions(Box::new(error.into()))),
-        }
+            Err(error) => return Err(StartError::StepFunctions(Box::new(error.into()))),
+        };
+        Metrics::new(crate::SERVICE)
+            .property("order_id", input.order_id)
+            .property("event_id", event_id)
+            .count(outcome, 1)
+            .emit();
+        Ok(())
     }
 }
