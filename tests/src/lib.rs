@@ -114,17 +114,6 @@ fn start_devstack() -> System {
                 SHIPPING_HOLD_MS.to_string(),
             );
             let log_dir = options.log_dir.clone();
-            // devstack's own lines (lost events, discarded records, retries) beside the
-            // functions' logs.
-            if std::fs::create_dir_all(&log_dir).is_ok()
-                && let Ok(file) = std::fs::File::create(log_dir.join("devstack.log"))
-            {
-                let _ = tracing_subscriber::fmt()
-                    .with_env_filter(tracing_subscriber::EnvFilter::new("devstack=info"))
-                    .with_writer(std::sync::Mutex::new(file))
-                    .with_ansi(false)
-                    .try_init();
-            }
             let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {
                 Ok(stack) => stack,
@@ -133,6 +122,15 @@ fn start_devstack() -> System {
                     return;
                 }
             };
+            // devstack's own lines (lost events, discarded records, injected faults) beside the
+            // functions' logs, which the stack's start has just cleared.
+            if let Ok(file) = std::fs::File::create(log_dir.join("devstack.log")) {
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter(tracing_subscriber::EnvFilter::new("devstack=info"))
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_ansi(false)
+                    .try_init();
+            }
             let cognito = CognitoClient::new(&config(&stack.endpoints.emulator_url).await);
             let seeded = match seed::seed(&stack.endpoints, &cognito).await {
                 Ok(seeded) => seeded,
