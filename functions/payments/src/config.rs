@@ -11,12 +11,16 @@ use crate::{
     service::Payments,
 };
 
-/// The service with the simulated provider (`PAYMENTS_TABLE`, `PROVIDER_TIMEOUT_MS`).
+/// The service with the simulated provider, whose ledger shares the payments table
+/// (`PAYMENTS_TABLE`, `PROVIDER_TIMEOUT_MS`).
 pub fn payments(client: &Client) -> Result<Payments<SimulatedProvider>, ConfigError> {
+    let table = required_env("PAYMENTS_TABLE")?;
     Ok(Payments {
-        table: PaymentsTable::new(client.clone(), required_env("PAYMENTS_TABLE")?),
-        provider: SimulatedProvider {
-            timeout: Duration::from_millis(settings::number("PROVIDER_TIMEOUT_MS")?),
-        },
+        table: PaymentsTable::new(client.clone(), table.clone()),
+        provider: SimulatedProvider::new(
+            client.clone(),
+            table,
+            Duration::from_millis(settings::number("PROVIDER_TIMEOUT_MS")?),
+        ),
     })
 }

@@ -1,9 +1,11 @@
-//! The payments use cases: authorize, void, refund; each idempotent per order.
+//! The payments use cases: authorize, void, refund; each idempotent per order. The order's id
+//! is also the idempotency key of every call to the card provider, so the provider's books
+//! and ours cannot drift apart by a retry.
 
 use crate::{
     adapters::{PaymentsTable, StoreError},
     domain::{Payment, PaymentStatus},
-    ports::{CardProvider, ProviderError},
+    ports::{CardProvider, LedgerEntry, ProviderError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -18,12 +20,35 @@ pub enum PaymentError {
     Invalid(String),
     #[error("other requests kept changing the payment; retry")]
     Contended,
+    /// The provider would not void or refund what payments recorded as held.
+    #[error("the card provider refused")]
+    Refused(#[source] ProviderError),
+    #[error("the card provider is unavailable")]
+    ProviderUnavailable(#[source] ProviderError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+impl From<ProviderError> for PaymentError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::Declined => Self::Declined,
+            ProviderError::Timeout => Self::Timeout,
+            ProviderError::Refused(_) => Self::Refused(error),
+            ProviderError::Unavailable(_) => Self::ProviderUnavailable(error),
+        }
+    }
+}
+
 /// How often closing a payment is tried again after another request changed it first.
 const MAX_ATTEMPTS: u32 = 3;
+
+/// Voiding or refunding: the two ways a payment closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    Void,
+    Refund,
+}
 
 #[derive(Debug, Clone)]
 pub struct Payments<P> {
@@ -47,88 +72,109 @@ impl<P: CardProvider> Payments<P> {
             ));
         }
         if let Some(existing) = self.table.get(order_id).await? {
+            // Closed first: a void of a payment that never existed records no amount, and a
+            // late authorization must hear that the payment is closed, not that it is invalid.
+            if matches!(
+                existing.status,
+                PaymentStatus::Voided | PaymentStatus::Refunded
+            ) {
+                return Err(PaymentError::Closed);
+            }
             if existing.amount_cents != amount_cents || existing.currency != currency {
                 return Err(PaymentError::Invalid(format!(
                     "the order's payment is for {} {}",
                     existing.amount_cents, existing.currency
                 )));
             }
-            match existing.status {
-                PaymentStatus::Authorized => return Ok(existing),
-                PaymentStatus::Declined => return Err(PaymentError::Declined),
-                PaymentStatus::Voided | PaymentStatus::Refunded => {
-                    return Err(PaymentError::Closed);
-                }
-                PaymentStatus::Pending => {}
+            if existing.status != PaymentStatus::Pending {
+                return answered(existing);
             }
         }
         let pending = self
             .table
             .record_attempt(order_id, amount_cents, currency)
             .await?;
-        let answer = self
+        if pending.status != PaymentStatus::Pending {
+            // Decided (or voided) since it was read: nothing may reach the provider now.
+            return answered(pending);
+        }
+        let next = match self
             .provider
-            .authorize(card_token, amount_cents, currency, pending.attempts)
-            .await;
-        let (next, outcome) = match answer {
-            Ok(authorization_id) => (
-                Payment {
-                    status: PaymentStatus::Authorized,
-                    authorization_id: Some(authorization_id),
-                    ..pending.clone()
-                },
-                Ok(()),
-            ),
-            Err(ProviderError::Declined) => (
-                Payment {
-                    status: PaymentStatus::Declined,
-                    ..pending.clone()
-                },
-                Err(PaymentError::Declined),
-            ),
-            Err(ProviderError::Timeout) => {
-                tracing::warn!(
-                    order_id,
-                    attempt = pending.attempts,
-                    "card provider timed out"
-                );
-                return Err(PaymentError::Timeout);
+            .authorize(order_id, card_token, amount_cents, currency)
+            .await
+        {
+            Ok(authorization_id) => Payment {
+                status: PaymentStatus::Authorized,
+                authorization_id: Some(authorization_id),
+                ..pending.clone()
+            },
+            Err(ProviderError::Declined) => Payment {
+                status: PaymentStatus::Declined,
+                ..pending.clone()
+            },
+            Err(error) => {
+                tracing::warn!(order_id, attempt = pending.attempts, error = %error, "card provider did not answer");
+                return Err(error.into());
             }
         };
-        // A void that came in meanwhile wins: the authorization is not recorded as usable.
-        if !self
+        if self
             .table
             .replace(&next, Some(PaymentStatus::Pending))
             .await?
         {
-            return Err(PaymentError::Closed);
+            tracing::info!(order_id, status = ?next.status, attempt = next.attempts, "authorization answered");
+            return answered(next);
         }
-        tracing::info!(order_id, status = ?next.status, attempt = next.attempts, "authorization answered");
-        outcome.map(|()| next)
+        // Another request changed the payment while the provider answered.
+        let current =
+            self.table.get(order_id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("the payment of {order_id} vanished"))
+            })?;
+        if matches!(
+            current.status,
+            PaymentStatus::Voided | PaymentStatus::Refunded
+        ) {
+            // The void may have run before the provider placed this hold; release it now, or
+            // the customer's money stays held for a rejected order.
+            self.provider.void(order_id).await?;
+        }
+        answered(current)
     }
 
     /// Releases the order's authorization. Voiding a payment that does not exist records a
     /// voided one, so a late authorization cannot succeed; voiding twice changes nothing.
     pub async fn void(&self, order_id: &str) -> Result<Option<Payment>, PaymentError> {
-        self.close(order_id, Payment::voided, true).await
+        self.close(order_id, Closing::Void).await
     }
 
     /// Gives the authorized amount back in full; a refund of nothing is a successful no-op.
     pub async fn refund(&self, order_id: &str) -> Result<Option<Payment>, PaymentError> {
-        self.close(order_id, Payment::refunded, false).await
+        self.close(order_id, Closing::Refund).await
+    }
+
+    /// What the card provider holds for the order, from its own books.
+    pub async fn provider_ledger(
+        &self,
+        order_id: &str,
+    ) -> Result<Option<LedgerEntry>, PaymentError> {
+        self.provider
+            .ledger(order_id)
+            .await
+            .map_err(PaymentError::ProviderUnavailable)
     }
 
     async fn close(
         &self,
         order_id: &str,
-        transition: fn(&Payment) -> Option<Payment>,
-        tombstone: bool,
+        closing: Closing,
     ) -> Result<Option<Payment>, PaymentError> {
         for _ in 0..MAX_ATTEMPTS {
             let Some(current) = self.table.get(order_id).await? else {
-                if !tombstone {
+                if closing == Closing::Refund {
                     return Ok(None);
                 }
+                // Nothing was asked of the provider (an attempt is recorded before the
+                // provider is called), so there is nothing to release.
                 let voided = Payment {
                     order_id: order_id.to_owned(),
                     status: PaymentStatus::Voided,
@@ -143,14 +189,39 @@ impl<P: CardProvider> Payments<P> {
                 }
                 continue;
             };
-            let Some(next) = transition(&current) else {
+            let next = match closing {
+                Closing::Void => current.voided(),
+                Closing::Refund => current.refunded(),
+            };
+            let Some(next) = next else {
                 return Ok(Some(current));
             };
+            // The provider first: a payment recorded closed while the provider still holds the
+            // money would never be looked at again, whereas a provider call repeated after a
+            // lost race changes nothing (same key).
+            match closing {
+                Closing::Void => self.provider.void(order_id).await?,
+                Closing::Refund => {
+                    self.provider
+                        .refund(order_id, current.amount_cents, &current.currency)
+                        .await?;
+                }
+            }
             if self.table.replace(&next, Some(current.status)).await? {
                 tracing::info!(order_id, from = ?current.status, to = ?next.status, "payment closed");
                 return Ok(Some(next));
             }
         }
         Err(PaymentError::Contended)
+    }
+}
+
+/// The answer a decided payment gives to an authorization.
+fn answered(payment: Payment) -> Result<Payment, PaymentError> {
+    match payment.status {
+        PaymentStatus::Authorized => Ok(payment),
+        PaymentStatus::Declined => Err(PaymentError::Declined),
+        PaymentStatus::Voided | PaymentStatus::Refunded => Err(PaymentError::Closed),
+        PaymentStatus::Pending => Err(PaymentError::Contended),
     }
 }

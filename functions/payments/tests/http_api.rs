@@ -2,7 +2,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use payments::{adapters::PaymentsTable, entrypoints::http};
+use payments::{
+    adapters::{PaymentsTable, SimulatedProvider},
+    entrypoints::http,
+};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, As, send},
@@ -10,19 +13,16 @@ use shop_testkit::{
 };
 
 #[tokio::test]
-async fn only_admins_read_payments() {
+async fn only_admins_read_payments_with_the_providers_books_beside_them() {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = stack::name(&resolver, "PaymentsTable");
     let payments = payments::service::Payments {
-        table: PaymentsTable::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            stack::name(&resolver, "PaymentsTable"),
-        ),
-        provider: payments::adapters::SimulatedProvider {
-            timeout: std::time::Duration::from_millis(1),
-        },
+        table: PaymentsTable::new(client.clone(), table.clone()),
+        provider: SimulatedProvider::new(client, table, std::time::Duration::from_millis(1)),
     };
-    let app = http::router(payments.table.clone());
+    let app = http::router(payments.clone());
     assert_eq!(
         send(&app, &ApiRequest::get("/payments/o-1").caller(As::admin()))
             .await
@@ -38,6 +38,19 @@ async fn only_admins_read_payments() {
         (read.status, read.body["status"].as_str()),
         (200, Some("AUTHORIZED"))
     );
+    let provider = &read.body["provider"];
+    assert_eq!(
+        (
+            provider["authorized_cents"].as_i64(),
+            provider["voided_cents"].as_i64(),
+            provider["refunded_cents"].as_i64()
+        ),
+        (Some(700), Some(0), Some(0))
+    );
+    assert_eq!(provider["authorization_id"], read.body["authorization_id"]);
+    payments.refund("o-1").await.unwrap();
+    let refunded = send(&app, &ApiRequest::get("/payments/o-1").caller(As::admin())).await;
+    assert_eq!(refunded.body["provider"]["refunded_cents"], 700);
     assert_eq!(
         send(
             &app,

@@ -1,5 +1,5 @@
-//! Payments against DynamoDB on moto with the simulated provider: every test token, and
-//! idempotent authorize, void and refund.
+//! Payments against DynamoDB on moto with the simulated provider: every test token, idempotent
+//! authorize, void and refund, and the provider's books agreeing with ours after each.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +9,7 @@ use payments::{
     adapters::{PaymentsTable, SimulatedProvider},
     domain::PaymentStatus,
     entrypoints::tasks::{self, Task},
+    ports::{CardProvider, LedgerEntry, ProviderError},
     service::{PaymentError, Payments},
 };
 use shop_testkit::{Moto, stack};
@@ -16,15 +17,25 @@ use shop_testkit::{Moto, stack};
 async fn payments() -> Payments<SimulatedProvider> {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = stack::name(&resolver, "PaymentsTable");
     Payments {
-        table: PaymentsTable::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            stack::name(&resolver, "PaymentsTable"),
-        ),
-        provider: SimulatedProvider {
-            timeout: Duration::from_millis(50),
-        },
+        table: PaymentsTable::new(client.clone(), table.clone()),
+        provider: SimulatedProvider::new(client, table, Duration::from_millis(50)),
     }
+}
+
+async fn ledger<P: CardProvider>(payments: &Payments<P>, order_id: &str) -> LedgerEntry {
+    payments.provider_ledger(order_id).await.unwrap().unwrap()
+}
+
+/// (authorized, voided, refunded) in the provider's books.
+fn books(entry: &LedgerEntry) -> (i64, i64, i64) {
+    (
+        entry.authorized_cents,
+        entry.voided_cents,
+        entry.refunded_cents,
+    )
 }
 
 #[tokio::test]
@@ -41,6 +52,9 @@ async fn tok_visa_is_authorized_once_however_often_it_is_asked() {
     assert_eq!(first.status, PaymentStatus::Authorized);
     assert_eq!(first.authorization_id, again.authorization_id);
     assert_eq!(again.attempts, 1, "the repeat did not reach the provider");
+    let entry = ledger(&payments, "o-1").await;
+    assert_eq!(books(&entry), (2500, 0, 0));
+    assert_eq!(entry.authorization_id, first.authorization_id);
 }
 
 #[tokio::test]
@@ -57,7 +71,7 @@ async fn an_amount_other_than_the_first_is_refused() {
 }
 
 #[tokio::test]
-async fn tok_declined_is_declined_and_stays_declined() {
+async fn tok_declined_is_declined_stays_declined_and_holds_nothing() {
     let payments = payments().await;
     assert!(matches!(
         payments.authorize("o-1", "tok_declined", 100, "EUR").await,
@@ -71,10 +85,12 @@ async fn tok_declined_is_declined_and_stays_declined() {
         payments.table.get("o-1").await.unwrap().unwrap().status,
         PaymentStatus::Declined
     );
+    let entry = ledger(&payments, "o-1").await;
+    assert_eq!((books(&entry), entry.authorization_id), ((0, 0, 0), None));
 }
 
 #[tokio::test]
-async fn tok_timeout_times_out_on_every_attempt_and_voiding_closes_it() {
+async fn tok_timeout_times_out_on_every_attempt_holding_once_and_voiding_releases_the_hold() {
     let payments = payments().await;
     for _ in 0..3 {
         assert!(matches!(
@@ -87,10 +103,17 @@ async fn tok_timeout_times_out_on_every_attempt_and_voiding_closes_it() {
         (pending.status, pending.attempts),
         (PaymentStatus::Pending, 3)
     );
+    let entry = ledger(&payments, "o-1").await;
+    assert_eq!(
+        (entry.attempts, books(&entry)),
+        (3, (100, 0, 0)),
+        "three answers lost, one hold"
+    );
     assert_eq!(
         payments.void("o-1").await.unwrap().unwrap().status,
         PaymentStatus::Voided
     );
+    assert_eq!(books(&ledger(&payments, "o-1").await), (100, 100, 0));
     assert!(matches!(
         payments.authorize("o-1", "tok_timeout", 100, "EUR").await,
         Err(PaymentError::Closed)
@@ -98,12 +121,14 @@ async fn tok_timeout_times_out_on_every_attempt_and_voiding_closes_it() {
 }
 
 #[tokio::test]
-async fn tok_flaky_fails_once_then_authorizes() {
+async fn tok_flaky_loses_its_first_answer_and_the_retry_gets_the_same_hold() {
     let payments = payments().await;
     assert!(matches!(
         payments.authorize("o-1", "tok_flaky", 100, "EUR").await,
         Err(PaymentError::Timeout)
     ));
+    let held = ledger(&payments, "o-1").await;
+    assert_eq!(books(&held), (100, 0, 0), "the provider held it anyway");
     let second = payments
         .authorize("o-1", "tok_flaky", 100, "EUR")
         .await
@@ -111,6 +136,13 @@ async fn tok_flaky_fails_once_then_authorizes() {
     assert_eq!(
         (second.status, second.attempts),
         (PaymentStatus::Authorized, 2)
+    );
+    let entry = ledger(&payments, "o-1").await;
+    assert_eq!(second.authorization_id, held.authorization_id);
+    assert_eq!(
+        (entry.attempts, books(&entry)),
+        (2, (100, 0, 0)),
+        "no second hold"
     );
 }
 
@@ -133,10 +165,11 @@ async fn void_and_refund_are_idempotent_and_refunds_never_exceed_the_authorizati
         PaymentStatus::Refunded,
         "a refunded payment stays refunded"
     );
+    assert_eq!(books(&ledger(&payments, "o-1").await), (2500, 0, 2500));
 }
 
 #[tokio::test]
-async fn voiding_or_refunding_nothing_succeeds_and_a_void_blocks_a_late_authorization() {
+async fn voiding_or_refunding_nothing_succeeds_and_a_late_authorization_finds_the_payment_closed() {
     let payments = payments().await;
     assert!(payments.refund("never-paid").await.unwrap().is_none());
     assert_eq!(
@@ -145,33 +178,118 @@ async fn voiding_or_refunding_nothing_succeeds_and_a_void_blocks_a_late_authoriz
     );
     assert!(matches!(
         payments.authorize("o-late", "tok_visa", 100, "EUR").await,
-        Err(PaymentError::Invalid(_) | PaymentError::Closed)
+        Err(PaymentError::Closed)
     ));
+    assert_eq!(
+        payments.provider_ledger("o-late").await.unwrap(),
+        None,
+        "the provider was never asked"
+    );
+}
+
+/// A provider whose authorization answers only after the order's payment was voided: the void
+/// found nothing held yet, and the hold comes after it.
+#[derive(Debug, Clone)]
+struct AnswersAfterAVoid {
+    payments: Payments<SimulatedProvider>,
+}
+
+impl CardProvider for AnswersAfterAVoid {
+    async fn authorize(
+        &self,
+        key: &str,
+        card_token: &str,
+        amount_cents: i64,
+        currency: &str,
+    ) -> Result<String, ProviderError> {
+        self.payments.void(key).await.unwrap();
+        self.payments
+            .provider
+            .authorize(key, card_token, amount_cents, currency)
+            .await
+    }
+
+    async fn void(&self, key: &str) -> Result<(), ProviderError> {
+        self.payments.provider.void(key).await
+    }
+
+    async fn refund(
+        &self,
+        key: &str,
+        amount_cents: i64,
+        currency: &str,
+    ) -> Result<(), ProviderError> {
+        self.payments
+            .provider
+            .refund(key, amount_cents, currency)
+            .await
+    }
+
+    async fn ledger(&self, key: &str) -> Result<Option<LedgerEntry>, ProviderError> {
+        self.payments.provider.ledger(key).await
+    }
+}
+
+#[tokio::test]
+async fn an_authorization_that_loses_to_a_void_releases_the_hold_it_got() {
+    let simulated = payments().await;
+    let payments = Payments {
+        table: simulated.table.clone(),
+        provider: AnswersAfterAVoid {
+            payments: simulated,
+        },
+    };
+
+    assert!(matches!(
+        payments.authorize("o-1", "tok_visa", 700, "EUR").await,
+        Err(PaymentError::Closed)
+    ));
+    assert_eq!(
+        payments.table.get("o-1").await.unwrap().unwrap().status,
+        PaymentStatus::Voided
+    );
+    assert_eq!(
+        books(&ledger(&payments, "o-1").await),
+        (700, 700, 0),
+        "no money held for a voided payment"
+    );
 }
 
 #[tokio::test]
 async fn task_errors_carry_the_types_the_state_machine_matches() {
     let payments = payments().await;
-    let task = |token: &str| -> Task {
+    let task = |order_id: &str, token: &str| -> Task {
         serde_json::from_value(serde_json::json!({
-            "task": "AuthorizePayment", "order_id": format!("o-{token}"), "card_token": token, "amount_cents": 100, "currency": "EUR"
+            "task": "AuthorizePayment", "order_id": order_id, "card_token": token, "amount_cents": 100, "currency": "EUR"
         }))
         .unwrap()
     };
     assert_eq!(
-        tasks::run(&payments, task("tok_declined"))
+        tasks::run(&payments, task("o-declined", "tok_declined"))
             .await
             .unwrap_err()
             .error_type,
         "PaymentDeclined"
     );
     assert_eq!(
-        tasks::run(&payments, task("tok_timeout"))
+        tasks::run(&payments, task("o-timeout", "tok_timeout"))
             .await
             .unwrap_err()
             .error_type,
         "PaymentTimeout"
     );
-    let ok = tasks::run(&payments, task("tok_visa")).await.unwrap();
+    let ok = tasks::run(&payments, task("o-visa", "tok_visa"))
+        .await
+        .unwrap();
     assert_eq!(ok["payment"]["status"], "AUTHORIZED");
+
+    // A task retried after its compensation voided the payment.
+    payments.void("o-late").await.unwrap();
+    assert_eq!(
+        tasks::run(&payments, task("o-late", "tok_visa"))
+            .await
+            .unwrap_err()
+            .error_type,
+        "PaymentClosed"
+    );
 }

@@ -6,5 +6,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&shop_aws::load().await);
     let payments = payments::config::payments(&dynamodb)?;
     payments.table.connect().await?;
-    lambda_http::run(payments::entrypoints::http::router(payments.table)).await
+    lambda_http::run(payments::entrypoints::http::router(payments)).await
 }

@@ -2,11 +2,18 @@
 //! through the shared publisher).
 
 use aws_lambda_events::dynamodb::EventRecord;
+use serde::Deserialize;
 use serde_json::json;
 use shop_events::{Envelope, StreamMapper, publisher::MapError};
 use time::OffsetDateTime;
 
-use crate::domain::Payment;
+use crate::{adapters::simulated_provider::LEDGER_KEY_PREFIX, domain::Payment};
+
+/// The key of a payments table item.
+#[derive(Debug, Deserialize)]
+struct ItemKey {
+    order_id: String,
+}
 
 pub const SOURCE: &str = "shop.payments";
 
@@ -20,6 +27,12 @@ impl StreamMapper for PaymentEvents {
 
     fn map(&self, record: &EventRecord) -> Result<Option<Envelope>, MapError> {
         if record.event_name == "REMOVE" {
+            return Ok(None);
+        }
+        let key: ItemKey = serde_dynamo::from_item(record.change.keys.clone())
+            .map_err(|error| MapError(format!("payment key: {error}")))?;
+        // The simulated provider's books share the table; they announce nothing.
+        if key.order_id.starts_with(LEDGER_KEY_PREFIX) {
             return Ok(None);
         }
         // Only refunds are announced; other changes (attempts, authorizations) are skipped
@@ -50,5 +63,53 @@ impl StreamMapper for PaymentEvents {
                 "currency": payment.currency,
             }),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn record(image: &Value) -> EventRecord {
+        serde_json::from_value(json!({
+            "eventID": "1",
+            "eventName": "MODIFY",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_764_237_600.0,
+                "Keys": {"order_id": image["order_id"]},
+                "NewImage": image,
+                "SequenceNumber": "100",
+                "SizeBytes": 100,
+                "StreamViewType": "NEW_IMAGE"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_refunded_payment_announces_its_refund() {
+        let envelope = PaymentEvents
+            .map(&record(&json!({
+                "order_id": {"S": "o-1"}, "status": {"S": "REFUNDED"}, "amount_cents": {"N": "700"},
+                "currency": {"S": "EUR"}, "attempts": {"N": "1"}, "refunded_cents": {"N": "700"}
+            })))
+            .unwrap()
+            .unwrap();
+        assert_eq!(envelope.event_type, "PaymentRefunded");
+        assert_eq!(envelope.data["amount_cents"], 700);
+    }
+
+    #[test]
+    fn the_simulated_providers_books_announce_nothing() {
+        let refunded_in_the_books = record(&json!({
+            "order_id": {"S": "simulated-provider#o-1"}, "attempts": {"N": "1"},
+            "authorization_id": {"S": "auth_1"}, "authorized_cents": {"N": "700"},
+            "voided_cents": {"N": "0"}, "refunded_cents": {"N": "700"}, "currency": {"S": "EUR"},
+            "status": {"S": "REFUNDED"}
+        }));
+        assert!(PaymentEvents.map(&refunded_in_the_books).unwrap().is_none());
     }
 }

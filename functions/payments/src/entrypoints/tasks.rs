@@ -1,6 +1,7 @@
 //! Payments' tasks of the place-order saga (run by `payments-tasks`). Error types are what the
 //! state machine matches: `PaymentDeclined` (business, caught), `PaymentTimeout` (transient,
-//! retried with backoff), `PaymentClosed`, `InvalidTask`, `PaymentsUnavailable` (retried).
+//! retried with backoff), `PaymentClosed`, `InvalidTask`, `PaymentRefused` (the provider would
+//! not void or refund what payments recorded), `PaymentsUnavailable` (retried).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -35,7 +36,10 @@ impl From<PaymentError> for TaskError {
             PaymentError::Timeout => "PaymentTimeout",
             PaymentError::Closed => "PaymentClosed",
             PaymentError::Invalid(_) => "InvalidTask",
-            PaymentError::Contended | PaymentError::Store(_) => "PaymentsUnavailable",
+            PaymentError::Refused(_) => "PaymentRefused",
+            PaymentError::Contended
+            | PaymentError::ProviderUnavailable(_)
+            | PaymentError::Store(_) => "PaymentsUnavailable",
         };
         TaskError::new(error_type, &error)
     }
