@@ -15,12 +15,17 @@ pub fn shipping(client: &Client) -> Result<Shipping, MissingSetting> {
     })
 }
 
+/// Orders of customers whose id starts with this ask the hold hook to hold them.
+pub const HELD_CUSTOMER_PREFIX: &str = "test-hold-shipment-";
+
 /// Failure injection for the system tests (`shipping-events`): off unless set, and refused at
 /// start-up on any stage but the local one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TestHooks {
-    /// `TEST_SHIPPING_HOLD_MS`: hold each OrderConfirmed this long before scheduling, so a
-    /// system test can cancel a confirmed order before it ships.
+    /// `TEST_SHIPPING_HOLD_MS`: hold the OrderConfirmed of an order that asks for it (its
+    /// customer's id starts with [`HELD_CUSTOMER_PREFIX`]) until the order's cancellation
+    /// reaches shipping, or this long at most, so a system test can cancel a confirmed order
+    /// before it ships. Every other order ships at once.
     pub hold_order_confirmed: Option<Duration>,
 }
 
@@ -35,5 +40,33 @@ impl TestHooks {
         Ok(Self {
             hold_order_confirmed: hold,
         })
+    }
+
+    /// How long to hold the confirmation of `customer_id`'s order, if at all.
+    pub fn hold_for(&self, customer_id: &str) -> Option<Duration> {
+        self.hold_order_confirmed
+            .filter(|_| customer_id.starts_with(HELD_CUSTOMER_PREFIX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_orders_that_ask_for_it_are_held() {
+        let hooks = TestHooks {
+            hold_order_confirmed: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            hooks.hold_for("test-hold-shipment-7f3a"),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(hooks.hold_for("0d3c2b1a-1111-4222-8333-944455556666"), None);
+        assert_eq!(
+            TestHooks::default().hold_for("test-hold-shipment-7f3a"),
+            None,
+            "off unless set"
+        );
     }
 }

@@ -9,6 +9,18 @@ use crate::{
     domain::{OrderRef, Shipment},
 };
 
+/// How often a cancel is decided again after another write to the shipment won: a schedule,
+/// then at most another cancel, after which there is nothing left to decide.
+const MAX_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShippingError {
+    #[error("other writes kept changing the shipment; retry")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 #[derive(Debug, Clone)]
 pub struct Shipping {
     pub shipments: Shipments,
@@ -21,26 +33,39 @@ fn new_shipment_id() -> String {
 impl Shipping {
     /// Schedules the order's shipment once; `false` when the order already has one (scheduled
     /// before, or cancelled before it was confirmed).
-    pub async fn schedule(&self, order: &OrderRef) -> Result<bool, StoreError> {
+    pub async fn schedule(&self, order: &OrderRef) -> Result<bool, ShippingError> {
         let shipment = Shipment::scheduled(order, new_shipment_id(), OffsetDateTime::now_utc());
-        self.shipments.put_new(&shipment).await
+        Ok(self.shipments.put_new(&shipment).await?)
     }
 
-    /// Cancels the order's shipment once; `false` when there was nothing left to cancel.
-    pub async fn cancel(&self, order: &OrderRef) -> Result<bool, StoreError> {
-        let current = self.shipments.get(&order.order_id).await?;
-        let Some(cancelled) = Shipment::cancelled(
-            current.as_ref(),
-            order,
-            new_shipment_id(),
-            OffsetDateTime::now_utc(),
-        ) else {
-            return Ok(false);
-        };
-        match current {
-            None => self.shipments.put_new(&cancelled).await,
-            Some(_) => self.shipments.replace_scheduled(&cancelled).await,
+    /// Cancels the order's shipment once; `false` when there was nothing left to cancel. A
+    /// cancel whose write loses to a schedule (or to another cancel) decides again on what won:
+    /// giving up would leave the shipment scheduled, ShipmentCancelled never announced and the
+    /// order's cancellation never complete.
+    pub async fn cancel(&self, order: &OrderRef) -> Result<bool, ShippingError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.shipments.get(&order.order_id).await?;
+            let Some(cancelled) = Shipment::cancelled(
+                current.as_ref(),
+                order,
+                new_shipment_id(),
+                OffsetDateTime::now_utc(),
+            ) else {
+                return Ok(false);
+            };
+            let written = match current {
+                None => self.shipments.put_new(&cancelled).await?,
+                Some(_) => self.shipments.replace_scheduled(&cancelled).await?,
+            };
+            if written {
+                return Ok(true);
+            }
+            tracing::info!(
+                order_id = order.order_id,
+                "another write to the shipment won; deciding again"
+            );
         }
+        Err(ShippingError::Contended)
     }
 
     /// The order's shipment, if the caller may see it: its customer or an admin.

@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 use shipping::{
     adapters::Shipments,
-    config::TestHooks,
+    config::{HELD_CUSTOMER_PREFIX, TestHooks},
     domain::{OrderRef, ShipmentStatus},
     entrypoints::{bus, http, stream::ShipmentEvents},
     service::Shipping,
@@ -52,6 +54,10 @@ fn order(order_id: &str, causation_id: &str) -> OrderRef {
 }
 
 fn order_event(event_type: &str, order_id: &str) -> serde_json::Value {
+    order_event_of(event_type, order_id, "c-1")
+}
+
+fn order_event_of(event_type: &str, order_id: &str, customer_id: &str) -> serde_json::Value {
     json!({
         "source": "shop.orders",
         "detail-type": event_type,
@@ -62,7 +68,7 @@ fn order_event(event_type: &str, order_id: &str) -> serde_json::Value {
             "occurred_at": "2026-11-27T10:00:00Z",
             "sequence": 2,
             "correlation_id": order_id,
-            "data": {"order_id": order_id, "customer_id": "c-1"}
+            "data": {"order_id": order_id, "customer_id": customer_id}
         }
     })
 }
@@ -139,6 +145,32 @@ async fn a_cancel_that_arrives_first_keeps_a_late_confirmation_from_scheduling()
 }
 
 #[tokio::test]
+async fn a_cancel_racing_a_schedule_always_ends_in_a_cancelled_shipment() {
+    let setup = setup().await;
+    let shipping = &setup.shipping;
+    let ids: Vec<String> = (0..20).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let races = ids.iter().map(|id| async move {
+        let (confirmed, cancelled) = (order(id, "confirmed"), order(id, "cancelled"));
+        let (scheduled, cancelled) =
+            tokio::join!(shipping.schedule(&confirmed), shipping.cancel(&cancelled));
+        (scheduled.unwrap(), cancelled.unwrap())
+    });
+    let outcomes = futures::future::join_all(races).await;
+    for (id, (scheduled, cancelled)) in ids.iter().zip(outcomes) {
+        assert!(cancelled, "the cancel of {id} took effect");
+        let shipment = shipping.shipments.get(id).await.unwrap().unwrap();
+        // Scheduled first, then cancelled (announced as ShipmentCancelled, sequence 2), or
+        // cancelled before it had a shipment.
+        let expected_version = if scheduled { 2 } else { 1 };
+        assert_eq!(
+            (shipment.status, shipment.version),
+            (ShipmentStatus::Cancelled, expected_version),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn bus_events_schedule_and_cancel_with_the_event_as_cause() {
     let setup = setup().await;
     let id = uuid::Uuid::new_v4().to_string();
@@ -155,6 +187,64 @@ async fn bus_events_schedule_and_cancel_with_the_event_as_cause() {
     assert_eq!(
         (shipment.status, shipment.version),
         (ShipmentStatus::Cancelled, 2)
+    );
+}
+
+#[tokio::test]
+async fn a_held_confirmation_waits_for_the_cancel_and_then_schedules_nothing() {
+    let setup = setup().await;
+    let hooks = TestHooks {
+        hold_order_confirmed: Some(Duration::from_secs(8)),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let customer = format!("{HELD_CUSTOMER_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    let started = Instant::now();
+    let confirmed = Delivery::read(order_event_of("OrderConfirmed", &id, &customer)).unwrap();
+    let cancelled = Delivery::read(order_event_of("OrderCancelled", &id, &customer)).unwrap();
+    let held = bus::handle(&setup.shipping, hooks, confirmed);
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bus::handle(&setup.shipping, hooks, cancelled).await
+    };
+    let (held, cancel) = tokio::join!(held, cancel);
+    held.unwrap();
+    cancel.unwrap();
+
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the hold ended with the cancel"
+    );
+    let shipment = setup.shipping.shipments.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (shipment.status, shipment.version),
+        (ShipmentStatus::Cancelled, 1),
+        "never scheduled"
+    );
+}
+
+#[tokio::test]
+async fn an_order_that_does_not_ask_to_be_held_ships_at_once() {
+    let setup = setup().await;
+    let hooks = TestHooks {
+        hold_order_confirmed: Some(Duration::from_secs(8)),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let confirmed = Delivery::read(order_event("OrderConfirmed", &id)).unwrap();
+    bus::handle(&setup.shipping, hooks, confirmed)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        setup
+            .shipping
+            .shipments
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ShipmentStatus::Scheduled
     );
 }
 
