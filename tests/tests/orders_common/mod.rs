@@ -1,5 +1,6 @@
 //! Helpers of the orders system tests: products created through the catalog, customers
-//! through auth, and orders through the HTTP API.
+//! through auth, orders through the HTTP API, and the saga's execution through the AWS
+//! endpoint.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -159,6 +160,170 @@ pub async fn available(sku: &str) -> i64 {
 pub async fn payment_status(order_id: &str) -> Option<String> {
     let reply = get(&format!("/payments/{order_id}"), &system().admin_token).await;
     reply.body["status"].as_str().map(str::to_owned)
+}
+
+/// The order's events (type names, in sequence) once they satisfy `ready`: the event store is
+/// current as soon as a command is stored, unlike the view.
+pub async fn events_when(id: &str, token: &str, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let reply = get(&format!("/orders/{id}/events"), token).await;
+        let types: Vec<String> = reply
+            .body
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|event| event["type"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if reply.status == 200 && ready(&types) {
+            return types;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the events of order {id} never got there: {types:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A customer whose orders ask shipping's hold hook to hold their OrderConfirmed (its id starts
+/// with shipping's `HELD_CUSTOMER_PREFIX`): a token of the system's user pool for that id.
+pub fn customer_held_by_shipping() -> String {
+    let system = system();
+    let sub = format!(
+        "{}{}",
+        shipping::config::HELD_CUSTOMER_PREFIX,
+        uuid::Uuid::new_v4().simple()
+    );
+    system_tests::mint_token(
+        &json!({
+            "sub": sub,
+            "iss": system.issuer(),
+            "client_id": system.user_pool_client_id,
+            "token_use": "access",
+            "cognito:groups": ["customer"],
+            "iat": system_tests::now(),
+            "exp": system_tests::now() + 3600,
+        }),
+        false,
+    )
+}
+
+/// The card provider's books for an order: (authorized, voided, refunded) cents, from the
+/// payments admin API.
+pub async fn provider_books(order_id: &str) -> (i64, i64, i64) {
+    let reply = get(&format!("/payments/{order_id}"), &system().admin_token).await;
+    let provider = &reply.body["provider"];
+    let cents = |field: &str| {
+        provider[field]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{}", reply.body))
+    };
+    (
+        cents("authorized_cents"),
+        cents("voided_cents"),
+        cents("refunded_cents"),
+    )
+}
+
+/// A finished place-order execution: how it ended and the states it went through, each with
+/// the number of times its task was attempted (0 for a state without a task).
+#[derive(Debug, PartialEq, Eq)]
+pub struct SagaRun {
+    pub status: String,
+    pub steps: Vec<(String, u32)>,
+}
+
+/// The order's place-order execution once it has ended, read from Step Functions' history.
+pub async fn saga_run(order_id: &str) -> SagaRun {
+    let sfn = aws_sdk_sfn::Client::new(&system().sdk_config().await);
+    let machine = place_order_machine(&sfn).await;
+    let execution_arn = format!(
+        "{}:{order_id}",
+        machine.replace(":stateMachine:", ":execution:")
+    );
+    let started = Instant::now();
+    let status = loop {
+        let described = sfn
+            .describe_execution()
+            .execution_arn(&execution_arn)
+            .send()
+            .await;
+        if let Ok(described) = described
+            && described.status().as_str() != "RUNNING"
+        {
+            break described.status().as_str().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the saga of {order_id} never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut steps: Vec<(String, u32)> = Vec::new();
+    let mut next_token = None;
+    loop {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(&execution_arn)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .unwrap();
+        for event in page.events() {
+            if let Some(entered) = event.state_entered_event_details() {
+                steps.push((entered.name().to_owned(), 0));
+            } else if event.r#type().as_str() == "TaskScheduled"
+                && let Some((_, attempts)) = steps.last_mut()
+            {
+                *attempts += 1;
+            }
+        }
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return SagaRun { status, steps };
+        }
+    }
+}
+
+/// How many place-order executions are named after one of `order_ids`.
+pub async fn executions_of(order_ids: &[String]) -> usize {
+    let sfn = aws_sdk_sfn::Client::new(&system().sdk_config().await);
+    let machine = place_order_machine(&sfn).await;
+    let mut count = 0;
+    let mut next_token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(&machine)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .unwrap();
+        count += page
+            .executions()
+            .iter()
+            .filter(|execution| order_ids.iter().any(|id| id == execution.name()))
+            .count();
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return count;
+        }
+    }
+}
+
+async fn place_order_machine(sfn: &aws_sdk_sfn::Client) -> String {
+    let machines = sfn.list_state_machines().send().await.unwrap();
+    machines
+        .state_machines()
+        .iter()
+        .find(|m| m.name().ends_with("-PlaceOrderStateMachine"))
+        .unwrap()
+        .state_machine_arn()
+        .to_owned()
 }
 
 /// Checks the order's final status and reason, the SKU's available units and the payment's
