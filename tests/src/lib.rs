@@ -126,7 +126,9 @@ fn start_devstack() -> System {
             // functions' logs, which the stack's start has just cleared.
             if let Ok(file) = std::fs::File::create(log_dir.join("devstack.log")) {
                 let _ = tracing_subscriber::fmt()
-                    .with_env_filter(tracing_subscriber::EnvFilter::new("devstack=info"))
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(
+                        "devstack=info,devstack::sources::streams=debug",
+                    ))
                     .with_writer(std::sync::Mutex::new(file))
                     .with_ansi(false)
                     .try_init();

@@ -20,20 +20,21 @@ pub enum EmulatorError {
 
 /// The command that runs the project's moto on `port` under a watchdog: a small shell that
 /// kills moto as soon as the shell's stdin (piped by the caller) closes, so moto never outlives
-/// whoever started it, however that process ends.
+/// whoever started it, however that process ends. moto starts through
+/// `localstack/moto/launcher.py`, which patches where moto breaks consumers written for AWS
+/// (see the launcher's documentation).
 pub fn moto_command(workspace: &Path, port: u16) -> Result<std::process::Command, EmulatorError> {
-    let moto_server = workspace.join(".venv/bin/moto_server");
-    if !moto_server.exists() {
-        return Err(EmulatorError::NotInstalled(
-            moto_server.display().to_string(),
-        ));
+    let python = workspace.join(".venv/bin/python");
+    if !workspace.join(".venv/bin/moto_server").exists() {
+        return Err(EmulatorError::NotInstalled(python.display().to_string()));
     }
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
         .arg(r#""$@" >/dev/null 2>&1 & child=$!; read -r _; kill "$child"; wait "$child""#)
         .arg("moto-watchdog")
-        .arg(&moto_server)
+        .arg(&python)
+        .arg(workspace.join("localstack/moto/launcher.py"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::piped());
     Ok(command)

@@ -143,13 +143,7 @@ async fn read_batch(
         {
             Ok(page) => {
                 shard.iterator.clone_from(&page.next_shard_iterator);
-                let last = shard.last_delivered.as_deref();
-                records.extend(
-                    page.records
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|record| after(record, last)),
-                );
+                records.extend(page.records.unwrap_or_default());
             }
             Err(error) => {
                 tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "GetRecords failed; resuming after the last delivered record");
@@ -168,56 +162,24 @@ async fn read_batch(
 }
 
 /// A fresh iterator after the last delivered record (or at the mapping's starting position
-/// when nothing was delivered yet). moto cannot position an iterator at a sequence number (it
-/// adds 1 to the number's text), so when that fails the shard is read again from its start
-/// and `read_batch` skips what was delivered.
+/// when nothing was delivered yet).
 async fn resume(
     mapping: &StreamMapping,
     streams: &Client,
     shard_id: &str,
     shard: &Shard,
 ) -> Result<Option<String>, aws_sdk_dynamodbstreams::Error> {
-    let request = || {
-        streams
-            .get_shard_iterator()
-            .stream_arn(&mapping.stream_arn)
-            .shard_id(shard_id)
-    };
-    if let Some(sequence) = &shard.last_delivered {
-        let after = request()
+    let request = streams
+        .get_shard_iterator()
+        .stream_arn(&mapping.stream_arn)
+        .shard_id(shard_id);
+    let request = match &shard.last_delivered {
+        Some(sequence) => request
             .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-            .sequence_number(sequence)
-            .send()
-            .await;
-        if let Ok(output) = after {
-            return Ok(output.shard_iterator);
-        }
-        return Ok(request()
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await?
-            .shard_iterator);
-    }
-    Ok(request()
-        .shard_iterator_type(starting_position(mapping))
-        .send()
-        .await?
-        .shard_iterator)
-}
-
-/// Whether a record comes after the last one delivered (sequence numbers grow within a shard).
-fn after(record: &Record, last_delivered: Option<&str>) -> bool {
-    let number = |text: &str| text.parse::<u128>().ok();
-    match (
-        record
-            .dynamodb()
-            .and_then(|c| c.sequence_number())
-            .and_then(number),
-        last_delivered.and_then(number),
-    ) {
-        (Some(sequence), Some(last)) => sequence > last,
-        _ => true,
-    }
+            .sequence_number(sequence),
+        None => request.shard_iterator_type(starting_position(mapping)),
+    };
+    Ok(request.send().await?.shard_iterator)
 }
 
 fn starting_position(mapping: &StreamMapping) -> ShardIteratorType {
@@ -398,7 +360,11 @@ async fn invoke(mapping: &StreamMapping, poller: &Poller, batch: &[Value]) -> Ba
     }
     match lambda.invoke(&mapping.function, payload).await {
         Some(Outcome::Success(response)) if mapping.report_batch_item_failures => {
-            batch_item_failures(&response, batch)
+            let result = batch_item_failures(&response, batch);
+            if !matches!(result, BatchResult::Done) {
+                tracing::warn!(function = %mapping.function, response = %String::from_utf8_lossy(&response), "stream batch reported failed items");
+            }
+            result
         }
         Some(Outcome::Success(_)) => BatchResult::Done,
         Some(Outcome::Error { error_type, .. }) => {

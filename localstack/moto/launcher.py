@@ -1,0 +1,45 @@
+"""Starts moto's server with the patches devstack needs (moto[server] pinned in
+localstack/requirements.txt). Each patch fixes a place where moto behaves unlike AWS in a way
+that breaks a consumer written for AWS; each is exercised by tests/tests/moto_patches.rs.
+
+- A failed TransactWriteItems restores the tables it touched from deep copies, and the copies
+  bring new stream shard objects: every shard iterator handed out before keeps reading the
+  discarded shard and never sees another record, so a stream consumer stalls silently after
+  the first cancelled transaction (an order that loses a race, stock that runs out). The patch
+  keeps each table's stream shard object and gives it the restored records.
+
+Usage: python launcher.py [moto_server arguments...]
+"""
+
+import sys
+
+from moto.dynamodb.models import DynamoDBBackend
+
+
+def _keep_stream_shards(transact_write_items):
+    def patched(self, transact_items):
+        shards = {
+            name: table.stream_shard
+            for name, table in self.tables.items()
+            if getattr(table, "stream_shard", None) is not None
+        }
+        try:
+            return transact_write_items(self, transact_items)
+        finally:
+            for name, shard in shards.items():
+                table = self.tables.get(name)
+                restored = getattr(table, "stream_shard", None)
+                if table is not None and restored is not None and restored is not shard:
+                    shard.items = restored.items
+                    shard.table = table
+                    table.stream_shard = shard
+
+    return patched
+
+
+DynamoDBBackend.transact_write_items = _keep_stream_shards(DynamoDBBackend.transact_write_items)
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])

@@ -1,0 +1,195 @@
+//! What devstack's stream pollers rely on from moto, as patched by
+//! `localstack/moto/launcher.py`: without the patch a stream consumer stalls after the first
+//! cancelled transaction.
+
+#![allow(clippy::unwrap_used)]
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
+};
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use shop_testkit::moto::Moto;
+
+/// A table with a stream, and the stream's ARN and shard.
+async fn table_with_stream(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    streams: &aws_sdk_dynamodbstreams::Client,
+) -> (String, String, String) {
+    let name = shop_testkit::unique_name("patched");
+    let created = dynamodb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stream = created
+        .table_description()
+        .unwrap()
+        .latest_stream_arn()
+        .unwrap()
+        .to_owned();
+    let described = streams
+        .describe_stream()
+        .stream_arn(&stream)
+        .send()
+        .await
+        .unwrap();
+    let shard = described.stream_description().unwrap().shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_owned();
+    (name, stream, shard)
+}
+
+async fn put(dynamodb: &aws_sdk_dynamodb::Client, table: &str, id: &str) {
+    dynamodb
+        .put_item()
+        .table_name(table)
+        .item("id", AttributeValue::S(id.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_transaction_does_not_strand_the_streams_open_iterators() {
+    let config = Moto::shared().sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, stream, shard) = table_with_stream(&dynamodb, &streams).await;
+    put(&dynamodb, &table, "first").await;
+    let iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&stream)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap();
+    let first = streams
+        .get_records()
+        .shard_iterator(iterator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.records().len(), 1);
+
+    // A transaction whose condition fails: moto rolls the table back.
+    let cancelled = dynamodb
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&table)
+                        .item("id", AttributeValue::S("first".into()))
+                        .condition_expression("attribute_not_exists(id)")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(cancelled.is_err(), "the transaction's condition fails");
+    put(&dynamodb, &table, "second").await;
+
+    let next = streams
+        .get_records()
+        .shard_iterator(first.next_shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<_> = next
+        .records()
+        .iter()
+        .filter_map(|r| r.dynamodb()?.keys()?.get("id")?.as_s().ok().cloned())
+        .collect();
+    assert_eq!(
+        ids,
+        ["second"],
+        "the open iterator sees the write after the rollback"
+    );
+}
+
+/// The poller resumes after the last delivered record when a read fails.
+#[tokio::test]
+async fn an_iterator_can_start_after_a_sequence_number() {
+    let config = Moto::shared().sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, stream, shard) = table_with_stream(&dynamodb, &streams).await;
+    put(&dynamodb, &table, "a").await;
+    put(&dynamodb, &table, "b").await;
+    let all = streams
+        .get_records()
+        .shard_iterator(
+            streams
+                .get_shard_iterator()
+                .stream_arn(&stream)
+                .shard_id(&shard)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .unwrap()
+                .shard_iterator
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let first = all.records()[0]
+        .dynamodb()
+        .unwrap()
+        .sequence_number()
+        .unwrap();
+    let after = streams
+        .get_shard_iterator()
+        .stream_arn(&stream)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+        .sequence_number(first)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap();
+    let rest = streams
+        .get_records()
+        .shard_iterator(after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.records().len(), 1);
+    assert_eq!(
+        rest.records()[0].dynamodb().unwrap().keys().unwrap()["id"]
+            .as_s()
+            .unwrap(),
+        "b"
+    );
+}
