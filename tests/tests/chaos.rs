@@ -455,3 +455,58 @@ async fn cancellation_answers_arriving_late_and_out_of_order_still_complete() {
     s.cancel(&id).await;
     s.assert_invariants().await;
 }
+
+// ---------------------------------------------------------------- replaying the archive
+
+/// The bus archive replays every event it kept, to every rule, under new EventBridge ids: each
+/// consumer must recognise what it already did by the envelope's event id.
+#[tokio::test]
+async fn replaying_the_archive_changes_nothing() {
+    let mut s = Scenario::new().await;
+    let id = s.place(2, "tok_visa").await;
+    s.until_terminal(&id).await;
+
+    let events = aws_sdk_eventbridge::Client::new(&system().sdk_config().await);
+    let archives = events.list_archives().send().await.unwrap();
+    let archive = archives
+        .archives()
+        .iter()
+        .find(|a| {
+            a.archive_name()
+                .is_some_and(|n| n.starts_with(&system().stack_name))
+        })
+        .expect("the stack's archive");
+    let described = events
+        .describe_archive()
+        .archive_name(archive.archive_name().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let replay = format!("chaos-{}", uuid::Uuid::new_v4().simple());
+    events
+        .start_replay()
+        .replay_name(&replay)
+        .event_source_arn(described.archive_arn().unwrap())
+        .event_start_time(aws_sdk_eventbridge::primitives::DateTime::from_secs(0))
+        .event_end_time(aws_sdk_eventbridge::primitives::DateTime::from_secs(
+            4_102_444_800,
+        ))
+        .destination(
+            aws_sdk_eventbridge::types::ReplayDestination::builder()
+                .arn(described.event_source_arn().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // The fault fired: this order's events reached a subscriber again, as a replay.
+    system()
+        .wait_for_recorded_event(|event| {
+            event["replay-name"] == replay.as_str()
+                && event["detail"]["data"]["order_id"] == id.as_str()
+        })
+        .await;
+    s.assert_invariants().await;
+}
