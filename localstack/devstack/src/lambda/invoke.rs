@@ -9,7 +9,7 @@ use std::{
 
 use bytes::Bytes;
 
-use super::{FunctionPool, FunctionSpec, Outcome};
+use super::{FunctionPool, FunctionSpec, Outcome, destination::send_failure_record};
 use crate::counters::{Counter, Counters};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,19 +141,8 @@ async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) 
         tokio::time::sleep(delay).await;
     };
     let record = failure_record(spec, condition, attempts, &payload, &error);
-    let parked = match &config.on_failure {
-        Some(queue_url) => context
-            .sqs
-            .send_message()
-            .queue_url(queue_url)
-            .message_body(record.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string()),
-        None => Err("the function has no on-failure destination".to_owned()),
-    };
-    match parked {
-        Ok(_) => {
+    match send_failure_record(&context.sqs, config.on_failure.as_deref(), &record).await {
+        Ok(()) => {
             context.counters.add(Counter::AsyncParked, &spec.logical_id);
             pool.log(&format!(
                 "parked: asynchronous invocation failed after {attempts} attempts ({condition:?}); sent to the on-failure destination"

@@ -6,6 +6,7 @@
 //!   after a crash, killed on timeout;
 //! - [`invoke`]: the Invoke API used by the edge, the gateway and the event sources.
 
+pub mod destination;
 pub mod invoke;
 pub mod pool;
 pub mod runtime_api;

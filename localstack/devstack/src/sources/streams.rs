@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use crate::{
     counters::Counter,
     faults::Fault,
-    lambda::{Lambda, Outcome},
+    lambda::{Lambda, Outcome, destination::send_failure_record},
     stack::Controls,
     template::properties::serverless::StartingPosition,
 };
@@ -443,19 +443,8 @@ async fn give_up(
         .controls
         .counters
         .add(Counter::StreamDiscarded, &mapping.function);
-    let parked = match &mapping.on_failure {
-        Some(queue) => poller
-            .sqs
-            .send_message()
-            .queue_url(queue)
-            .message_body(message.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string()),
-        None => Err("the mapping has no on-failure destination".to_owned()),
-    };
-    match parked {
-        Ok(_) => {
+    match send_failure_record(&poller.sqs, mapping.on_failure.as_deref(), &message).await {
+        Ok(()) => {
             tracing::error!(function = %mapping.function, batch = %message, "stream records discarded; their description is in the on-failure destination");
         }
         Err(why) => {
