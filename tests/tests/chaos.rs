@@ -4,8 +4,9 @@
 //! checked afterwards from tables and APIs, never from logs:
 //! - every order reaches a terminal state (SHIPPED, REJECTED, or CANCELLED and complete);
 //! - stock is conserved: what is available is the initial stock less what live orders hold;
-//! - money follows the orders: a shipped order's payment is authorized, a cancelled one's
-//!   refunded, a rejected one's never left authorized;
+//! - money is conserved against the card provider's own books: what it holds
+//!   (authorized − voided − refunded) equals the totals of the shipped orders, a shipped order
+//!   was held once, a cancelled one refunded in full, a rejected one's hold voided;
 //! - each change had its effect once, however often it was delivered: one event of each kind in
 //!   the order's history, one shipment;
 //! - the read model equals a replay of the event store (the rebuild function's verify);
@@ -139,6 +140,7 @@ impl Scenario {
         }
         self.assert_faults_fired().await;
         let mut held = 0;
+        let (mut provider_holds, mut shipped_totals) = (0, 0);
         for (id, history) in self.orders.iter().zip(histories) {
             for once in [
                 "OrderPlaced",
@@ -153,22 +155,39 @@ impl Scenario {
             }
             let view = self.view_matching_history(id, &history).await;
             let quantity = view["items"][0]["quantity"].as_i64().unwrap();
-            let payment = orders_common::payment_status(id).await;
+            let payment = get(&format!("/payments/{id}"), &system().admin_token)
+                .await
+                .body;
+            let books = &payment["provider"];
+            let cents = |field: &str| books[field].as_i64().unwrap_or_default();
+            let holds = cents("authorized_cents") - cents("voided_cents") - cents("refunded_cents");
+            provider_holds += holds;
             match view["status"].as_str().unwrap() {
                 "SHIPPED" => {
                     held += quantity;
-                    assert_eq!(payment.as_deref(), Some("AUTHORIZED"), "{id}");
+                    shipped_totals += view["total_cents"].as_i64().unwrap();
+                    assert_eq!(payment["status"], "AUTHORIZED", "{id}: {payment}");
+                    assert_eq!(
+                        holds,
+                        view["total_cents"].as_i64().unwrap(),
+                        "{id} held once: {payment}"
+                    );
                     let shipment = get(&format!("/shipments/{id}"), &system().admin_token).await;
                     assert_eq!(shipment.status, 200, "{id}: {}", shipment.body);
                 }
                 "CANCELLED" => {
                     assert_eq!(view["cancellation_complete"], true, "{id}");
-                    assert_eq!(payment.as_deref(), Some("REFUNDED"), "{id}");
+                    assert_eq!(payment["status"], "REFUNDED", "{id}: {payment}");
+                    assert_eq!(holds, 0, "{id} refunded in full: {payment}");
                 }
-                "REJECTED" => assert_ne!(payment.as_deref(), Some("AUTHORIZED"), "{id}"),
+                "REJECTED" => {
+                    assert_ne!(payment["status"], "AUTHORIZED", "{id}: {payment}");
+                    assert_eq!(holds, 0, "{id}'s hold voided: {payment}");
+                }
                 other => panic!("{id} ended {other}"),
             }
         }
+        assert_eq!(provider_holds, shipped_totals, "money held by the provider");
         assert_eq!(
             orders_common::available(&self.sku).await,
             INITIAL_STOCK - held,
