@@ -57,7 +57,10 @@ impl From<aws_lambda_events::dynamodb::Event> for StreamBatch {
             records: event
                 .records
                 .iter()
-                .filter_map(|record| serde_json::to_value(record).ok())
+                .map(|record| {
+                    // A struct of strings, numbers and string-keyed maps always serialises.
+                    serde_json::to_value(record).expect("a stream record serialises")
+                })
                 .collect(),
         }
     }
