@@ -26,15 +26,4 @@ pub mod template;
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 
-/// An error with every cause after it (`a: b: c`): the SDK's errors say what the service
-/// answered only in their sources.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use shop_aws::error_chain;

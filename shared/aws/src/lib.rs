@@ -54,6 +54,20 @@ where
     }
 }
 
+/// An error and its sources as one line (`outer: inner: root`). The SDK's errors say what the
+/// service answered only in their sources, and a source chain is not walked where the text
+/// goes (a log field, a task's error message, a terminal).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_dynamodb::{
@@ -66,7 +80,7 @@ mod tests {
     };
     use aws_smithy_types::{body::SdkBody, error::ErrorMetadata};
 
-    use super::condition_held;
+    use super::{condition_held, error_chain};
 
     // The SDK's own result type, as adapters get it.
     #[allow(clippy::result_large_err)]
@@ -103,5 +117,14 @@ mod tests {
                 .build(),
         );
         assert!(condition_held(failed(error)).is_err());
+    }
+
+    #[test]
+    fn an_error_chain_reads_outer_to_root() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("provisioning failed")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::other("the table exists"));
+        assert_eq!(error_chain(&error), "provisioning failed: the table exists");
     }
 }

@@ -19,15 +19,4 @@ pub use parking::{ParkingQueue, StreamBatch};
 pub use publisher::{Publisher, StreamMapper, run as run_publisher};
 pub use task::{TaskError, run as run_task};
 
-/// An error and its sources as one line (`outer: inner: root`), for logs and for messages that
-/// leave the process (a task's error message), where a source chain is not walked.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
-}
+use shop_aws::error_chain;
