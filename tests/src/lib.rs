@@ -248,6 +248,53 @@ impl System {
         counters[counter][scope].as_u64().unwrap_or_default()
     }
 
+    /// The URL of one of the stack's queues, by logical id.
+    pub async fn queue_url(&self, logical_id: &str) -> String {
+        aws_sdk_sqs::Client::new(&self.sdk_config().await)
+            .get_queue_url()
+            .queue_name(format!("{}-{logical_id}", self.stack_name))
+            .send()
+            .await
+            .expect("the queue exists")
+            .queue_url
+            .expect("a queue URL")
+    }
+
+    /// Waits (up to 40 s) for a JSON message in a queue (by logical id) that satisfies
+    /// `wanted`, and returns it. Messages it reads come back after the queue's visibility
+    /// timeout.
+    pub async fn wait_for_message(
+        &self,
+        logical_id: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk_config().await);
+        let url = self.queue_url(logical_id).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(&url)
+                .wait_time_seconds(1)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive from the queue");
+            let found = received
+                .messages()
+                .iter()
+                .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
+                .find(|message| wanted(message));
+            if let Some(message) = found {
+                return message;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no awaited message reached {logical_id}"
+            );
+        }
+    }
+
     /// Arms a fault on the running stack (devstack's `faults::FaultSpec`): `fault` is e.g.
     /// `json!({"type": "fail"})`; it applies to `times` invocations or deliveries of
     /// `function` whose payload contains `marker`. Returns the fault's id, whose

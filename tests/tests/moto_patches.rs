@@ -64,6 +64,26 @@ async fn table_with_stream(
     (name, stream, shard)
 }
 
+async fn iterator(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    stream: &str,
+    shard: &str,
+    kind: ShardIteratorType,
+    after: Option<&str>,
+) -> String {
+    streams
+        .get_shard_iterator()
+        .stream_arn(stream)
+        .shard_id(shard)
+        .shard_iterator_type(kind)
+        .set_sequence_number(after.map(str::to_owned))
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap()
+}
+
 async fn put(dynamodb: &aws_sdk_dynamodb::Client, table: &str, id: &str) {
     dynamodb
         .put_item()
@@ -81,19 +101,18 @@ async fn a_cancelled_transaction_does_not_strand_the_streams_open_iterators() {
     let streams = aws_sdk_dynamodbstreams::Client::new(&config);
     let (table, stream, shard) = table_with_stream(&dynamodb, &streams).await;
     put(&dynamodb, &table, "first").await;
-    let iterator = streams
-        .get_shard_iterator()
-        .stream_arn(&stream)
-        .shard_id(&shard)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
     let first = streams
         .get_records()
-        .shard_iterator(iterator)
+        .shard_iterator(
+            iterator(
+                &streams,
+                &stream,
+                &shard,
+                ShardIteratorType::TrimHorizon,
+                None,
+            )
+            .await,
+        )
         .send()
         .await
         .unwrap();
@@ -149,16 +168,14 @@ async fn an_iterator_can_start_after_a_sequence_number() {
     let all = streams
         .get_records()
         .shard_iterator(
-            streams
-                .get_shard_iterator()
-                .stream_arn(&stream)
-                .shard_id(&shard)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .unwrap()
-                .shard_iterator
-                .unwrap(),
+            iterator(
+                &streams,
+                &stream,
+                &shard,
+                ShardIteratorType::TrimHorizon,
+                None,
+            )
+            .await,
         )
         .send()
         .await
@@ -168,17 +185,14 @@ async fn an_iterator_can_start_after_a_sequence_number() {
         .unwrap()
         .sequence_number()
         .unwrap();
-    let after = streams
-        .get_shard_iterator()
-        .stream_arn(&stream)
-        .shard_id(&shard)
-        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-        .sequence_number(first)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
+    let after = iterator(
+        &streams,
+        &stream,
+        &shard,
+        ShardIteratorType::AfterSequenceNumber,
+        Some(first),
+    )
+    .await;
     let rest = streams
         .get_records()
         .shard_iterator(after)

@@ -144,20 +144,7 @@ async fn a_failing_rule_target_is_tried_three_times_then_parked_or_lost_never_se
 {
     let system = system();
     let sqs = aws_sdk_sqs::Client::new(&system.sdk_config().await);
-    let queue = |name: &'static str| {
-        let sqs = sqs.clone();
-        let name = format!("{}-{name}", system.stack_name);
-        async move {
-            sqs.get_queue_url()
-                .queue_name(name)
-                .send()
-                .await
-                .unwrap()
-                .queue_url
-                .unwrap()
-        }
-    };
-    let (failures, rule_dlq) = (queue("RecorderFailures").await, queue("RecorderDLQ").await);
+    let rule_dlq = system.queue_url("RecorderDLQ").await;
     let lost_before = system.counter("AsyncLost", "LossyRecorderFunction").await;
     let attempts_before = system
         .counter("AsyncAttempt", "LossyRecorderFunction")
@@ -175,29 +162,9 @@ async fn a_failing_rule_target_is_tried_three_times_then_parked_or_lost_never_se
     let ours = |event: &Value| event["detail"]["data"]["sku"] == sku.as_str();
 
     // The recorder has a destination: its failure record carries the whole event.
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let record = loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(&failures)
-            .wait_time_seconds(1)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let found = received
-            .messages()
-            .iter()
-            .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
-            .find(|record| ours(&record["requestPayload"]));
-        if let Some(record) = found {
-            break record;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the failed event was never parked"
-        );
-    };
+    let record = system
+        .wait_for_message("RecorderFailures", |record| ours(&record["requestPayload"]))
+        .await;
     assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
     assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
     assert_eq!(record["responseContext"]["functionError"], "Unhandled");
@@ -255,16 +222,7 @@ async fn a_poison_stream_record_is_isolated_retried_and_described_while_its_neig
     let system = system();
     let config = system.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
     let table = format!("{}-PoisonTable", system.stack_name);
-    let queue = sqs
-        .get_queue_url()
-        .queue_name(format!("{}-PoisonRecords", system.stack_name))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
     let discarded_before = system
         .counter("StreamDiscarded", "StreamRecorderFunction")
         .await;
@@ -288,28 +246,7 @@ async fn a_poison_stream_record_is_isolated_retried_and_described_while_its_neig
             })
             .await;
     }
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let description = loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue)
-            .wait_time_seconds(1)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let found = received
-            .messages()
-            .iter()
-            .find_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok());
-        if let Some(description) = found {
-            break description;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the poison record was never described"
-        );
-    };
+    let description = system.wait_for_message("PoisonRecords", |_| true).await;
     assert_eq!(
         description["requestContext"]["condition"],
         "RetryAttemptsExhausted"
