@@ -5,7 +5,9 @@ use shop_observability::{CorrelationId, Metrics};
 use time::OffsetDateTime;
 
 use crate::{
-    adapters::{Customer, Customers, IdentityProvider, LoginAttempts, ProviderError, Tokens},
+    adapters::{
+        Customer, Customers, IdentityProvider, LoginAttempts, PoolUser, ProviderError, Tokens,
+    },
     domain::{Email, Lockout, PasswordPolicy},
 };
 
@@ -103,12 +105,17 @@ impl Auth {
         let user_id = self.idp.sign_up(&email, password, name).await?;
         if self.auto_confirm {
             self.idp.confirm_without_code(&email).await?;
-            self.record_customer(&email, correlation_id).await?;
+            self.record_customer(self.idp.user(&email).await?, correlation_id)
+                .await?;
         }
         Ok((user_id, email))
     }
 
     /// Confirms a sign-up and records the customer (announcing CustomerRegistered once).
+    ///
+    /// An account that is already confirmed is answered like an unknown email (400), so
+    /// confirming reveals no accounts; its customer is still recorded, so a retry after a
+    /// confirmation whose recording failed repairs it.
     pub async fn confirm(
         &self,
         email: &str,
@@ -120,14 +127,20 @@ impl Auth {
         if code.trim().is_empty() {
             return Err(AuthError::Invalid(vec![("code", "is required".to_owned())]));
         }
-        if !self.auto_confirm {
-            self.idp.confirm(&email, code.trim()).await?;
+        let user = self.idp.user(&email).await?;
+        // A local stage confirmed at sign-up; its clients still call confirm and expect 204.
+        if self.auto_confirm {
+            return self.record_customer(user, correlation_id).await;
         }
-        self.record_customer(&email, correlation_id).await
+        if user.confirmed {
+            self.record_customer(user, correlation_id).await?;
+            return Err(AuthError::BadCode);
+        }
+        self.idp.confirm(&email, code.trim()).await?;
+        self.record_customer(user, correlation_id).await
     }
 
-    async fn record_customer(&self, email: &Email, correlation_id: &str) -> Result<(), AuthError> {
-        let user = self.idp.user(email).await?;
+    async fn record_customer(&self, user: PoolUser, correlation_id: &str) -> Result<(), AuthError> {
         let customer = Customer {
             user_id: user.user_id,
             email: user.email,

@@ -235,6 +235,34 @@ async fn an_existing_email_is_a_409() {
 }
 
 #[tokio::test]
+async fn confirming_a_confirmed_account_gets_the_same_400_as_an_unknown_email() {
+    let setup = setup(false).await;
+    let confirmed = setup
+        .post(
+            "/auth/confirm",
+            &json!({"email": setup.customer().await, "code": "123456"}),
+        )
+        .await;
+    let unknown = setup
+        .post(
+            "/auth/confirm",
+            &json!({"email": email(), "code": "123456"}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 400, "{:#}", confirmed.body);
+    assert_eq!(unknown.status, 400, "{:#}", unknown.body);
+    let without_correlation = |body: &Value| {
+        let mut body = body.clone();
+        body.as_object_mut().unwrap().remove("correlation_id");
+        body
+    };
+    assert_eq!(
+        without_correlation(&confirmed.body),
+        without_correlation(&unknown.body)
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
     let setup = setup(true).await;
     let email = setup.customer().await;

@@ -8,7 +8,7 @@ use aws_sdk_cognitoidentityprovider::{
         admin_get_user::AdminGetUserError, confirm_sign_up::ConfirmSignUpError,
         initiate_auth::InitiateAuthError, sign_up::SignUpError,
     },
-    types::{AttributeType, AuthFlowType, AuthenticationResultType},
+    types::{AttributeType, AuthFlowType, AuthenticationResultType, UserStatusType},
 };
 
 use crate::domain::Email;
@@ -76,12 +76,13 @@ pub struct IdentityProvider {
     client_id: String,
 }
 
-/// A confirmed user as the pool knows them.
+/// A user as the pool knows them.
 #[derive(Debug, Clone)]
 pub struct PoolUser {
     pub user_id: String,
     pub email: String,
     pub name: String,
+    pub confirmed: bool,
 }
 
 impl IdentityProvider {
@@ -154,10 +155,13 @@ impl IdentityProvider {
             .send()
             .await
             .map_err(|error| match error.as_service_error() {
+                // Cognito refuses to confirm a confirmed user with NotAuthorized; answered like
+                // a wrong code so a repeat cannot tell a confirmed account from an unknown one.
                 Some(
                     ConfirmSignUpError::CodeMismatchException(_)
                     | ConfirmSignUpError::ExpiredCodeException(_)
-                    | ConfirmSignUpError::UserNotFoundException(_),
+                    | ConfirmSignUpError::UserNotFoundException(_)
+                    | ConfirmSignUpError::NotAuthorizedException(_),
                 ) => ProviderError::BadCode,
                 _ => error.into(),
             })?;
@@ -175,7 +179,7 @@ impl IdentityProvider {
         Ok(())
     }
 
-    /// The user behind an email, for recording a confirmed customer. An unknown email is
+    /// The user behind an email, for confirming and recording a customer. An unknown email is
     /// answered like a wrong code, so confirmation reveals no accounts.
     pub async fn user(&self, email: &Email) -> Result<PoolUser, ProviderError> {
         let user = self
@@ -201,6 +205,7 @@ impl IdentityProvider {
             user_id: attribute("sub"),
             email: email.as_str().to_owned(),
             name: attribute("name"),
+            confirmed: user.user_status() == Some(&UserStatusType::Confirmed),
         })
     }
 

@@ -5,6 +5,6 @@ pub mod cognito;
 pub mod customers;
 
 pub use attempts::LoginAttempts;
-pub use cognito::{IdentityProvider, ProviderError, Tokens};
+pub use cognito::{IdentityProvider, PoolUser, ProviderError, Tokens};
 pub use customers::{Customer, CustomerRecord, Customers};
 pub use shop_aws::dynamo::StoreError;
