@@ -182,3 +182,38 @@ fn mentions(value: &Value, wanted: &Value) -> bool {
             _ => false,
         }
 }
+
+/// EventBridge lets whoever may put events choose any `source`; consumers trust an event's
+/// type only from its publisher, so each publisher may put only its own.
+#[test]
+fn every_publisher_may_put_events_only_under_its_own_source() {
+    let mut publishers = 0;
+    for function in shop().functions().unwrap() {
+        let service = function.binary.split('-').next().unwrap();
+        let statements = devstack::iam::function_statements(&function.policies, |_| None);
+        for statement in statements {
+            let actions = match &statement["Action"] {
+                Value::String(one) => vec![one.clone()],
+                Value::Array(many) => many
+                    .iter()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !actions
+                .iter()
+                .any(|a| a == "events:PutEvents" || a == "events:*")
+            {
+                continue;
+            }
+            publishers += 1;
+            assert_eq!(
+                statement["Condition"]["StringEquals"]["events:source"],
+                json!(format!("shop.{service}")),
+                "{}: PutEvents without its own events:source condition",
+                function.logical_id
+            );
+        }
+    }
+    assert_eq!(publishers, 6, "the six publishers were found");
+}

@@ -6,8 +6,14 @@
 //! searching for the variant. Fields a consumer does not read are ignored, so additive schema
 //! versions are accepted.
 //!
-//! An event the inbox cannot read (not an envelope, a type it does not take, data missing a
-//! field it needs) is rejected: logged, counted as `EventsRejected` and returned as the
+//! Each variant names the one service that may publish it (`OrderCancelled from "shop.orders"`):
+//! EventBridge lets any principal allowed to put events choose any `source`, so the template
+//! binds each publisher to its own (`events:source`) and the inbox refuses an event of a type
+//! from anyone else. A consumer never releases stock or refunds money because some other
+//! publisher said an order was cancelled.
+//!
+//! An event the inbox cannot read (not an envelope, a type it does not take, a foreign source,
+//! data missing a field it needs) is rejected: logged, counted as `EventsRejected` and returned as the
 //! invocation's error. EventBridge then retries it and parks it in the rule's dead-letter queue,
 //! from where it can be redriven once the consumer or the producer is fixed. It is never
 //! acknowledged unread or handled with empty fields.
@@ -30,6 +36,8 @@ pub trait Inbox: DeserializeOwned {
     /// The event types (`detail-type`, the envelope's `type`) the consumer takes: the names of
     /// its variants. The EventBridge rule that feeds the consumer matches exactly these.
     const TYPES: &'static [&'static str];
+    /// The `source` each of [`TYPES`](Inbox::TYPES) must come from, in the same order.
+    const SOURCES: &'static [&'static str];
 }
 
 /// Declares a consumer's inbox: an enum read from the envelope's `type` and `data`
@@ -39,19 +47,20 @@ pub trait Inbox: DeserializeOwned {
 /// shop_events::inbox! {
 ///     /// What shipping takes from the bus.
 ///     pub enum ShippingInbox {
-///         OrderConfirmed { order_id: String, customer_id: String },
-///         OrderCancelled { order_id: String, customer_id: String },
+///         OrderConfirmed from "shop.orders" { order_id: String, customer_id: String },
+///         OrderCancelled from "shop.orders" { order_id: String, customer_id: String },
 ///     }
 /// }
 /// use shop_events::Inbox;
 /// assert_eq!(ShippingInbox::TYPES, ["OrderConfirmed", "OrderCancelled"]);
+/// assert_eq!(ShippingInbox::SOURCES, ["shop.orders", "shop.orders"]);
 /// ```
 #[macro_export]
 macro_rules! inbox {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $($(#[$variant_meta:meta])* $variant:ident $fields:tt),+ $(,)?
+            $($(#[$variant_meta:meta])* $variant:ident from $source:literal $fields:tt),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -63,6 +72,7 @@ macro_rules! inbox {
 
         impl $crate::Inbox for $name {
             const TYPES: &'static [&'static str] = &[$(stringify!($variant)),+];
+            const SOURCES: &'static [&'static str] = &[$($source),+];
         }
     };
 }
@@ -92,6 +102,13 @@ pub enum Rejected {
         event_type: String,
         expected: &'static [&'static str],
     },
+    #[error("{event_type} comes from {from:?}, but only {expected} publishes it")]
+    ForeignSource {
+        event_type: String,
+        /// The event's `source`, if it has one.
+        from: Option<String>,
+        expected: &'static str,
+    },
     #[error("{event_type} lacks what this consumer reads: {source}")]
     Malformed {
         event_type: String,
@@ -104,9 +121,9 @@ impl Rejected {
     fn event_type(&self) -> Option<&str> {
         match self {
             Self::NotAnEnvelope(_) => None,
-            Self::NotTaken { event_type, .. } | Self::Malformed { event_type, .. } => {
-                Some(event_type)
-            }
+            Self::NotTaken { event_type, .. }
+            | Self::ForeignSource { event_type, .. }
+            | Self::Malformed { event_type, .. } => Some(event_type),
         }
     }
 }
@@ -116,10 +133,21 @@ impl<I: Inbox> Delivery<I> {
     pub fn read(mut event: Value) -> Result<Self, Rejected> {
         let detail = event.get_mut("detail").map_or(Value::Null, Value::take);
         let envelope: Envelope = serde_json::from_value(detail).map_err(Rejected::NotAnEnvelope)?;
-        if !I::TYPES.contains(&envelope.event_type.as_str()) {
+        let Some(index) = I::TYPES
+            .iter()
+            .position(|taken| *taken == envelope.event_type)
+        else {
             return Err(Rejected::NotTaken {
                 event_type: envelope.event_type,
                 expected: I::TYPES,
+            });
+        };
+        let source = event["source"].as_str();
+        if source != Some(I::SOURCES[index]) {
+            return Err(Rejected::ForeignSource {
+                event_type: envelope.event_type,
+                from: source.map(str::to_owned),
+                expected: I::SOURCES[index],
             });
         }
         let tagged = Map::from_iter([
@@ -208,17 +236,21 @@ mod tests {
 
     crate::inbox! {
         enum Choreography {
-            ShipmentScheduled { order_id: String, shipment_id: String },
-            StockReleased { order_id: String },
+            ShipmentScheduled from "shop.shipping" { order_id: String, shipment_id: String },
+            StockReleased from "shop.inventory" { order_id: String },
         }
     }
 
     fn event(event_type: &str, data: &Value) -> Value {
+        let source = match event_type {
+            "StockReleased" => "shop.inventory",
+            _ => "shop.shipping",
+        };
         json!({
             "version": "0",
             "id": "5f1c0b0e-0000-4000-8000-000000000001",
             "detail-type": event_type,
-            "source": "shop.shipping",
+            "source": source,
             "time": "2026-11-27T10:00:00Z",
             "detail": {
                 "event_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -233,8 +265,32 @@ mod tests {
     }
 
     #[test]
-    fn the_inbox_lists_its_variants() {
+    fn the_inbox_lists_its_variants_and_their_publishers() {
         assert_eq!(Choreography::TYPES, ["ShipmentScheduled", "StockReleased"]);
+        assert_eq!(Choreography::SOURCES, ["shop.shipping", "shop.inventory"]);
+    }
+
+    #[test]
+    fn an_event_from_another_publisher_than_its_own_is_rejected() {
+        let mut forged = event("StockReleased", &json!({"order_id": "o-1"}));
+        forged["source"] = json!("shop.shipping");
+        let rejected = Delivery::<Choreography>::read(forged).unwrap_err();
+        assert!(
+            matches!(
+                &rejected,
+                Rejected::ForeignSource {
+                    expected: "shop.inventory",
+                    ..
+                }
+            ),
+            "{rejected}"
+        );
+        let mut unsigned = event("StockReleased", &json!({"order_id": "o-1"}));
+        unsigned.as_object_mut().unwrap().remove("source");
+        assert!(matches!(
+            Delivery::<Choreography>::read(unsigned),
+            Err(Rejected::ForeignSource { from: None, .. })
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::service::{Inventory, InventoryError};
 shop_events::inbox! {
     /// What inventory takes from the bus.
     pub enum InventoryInbox {
-        OrderCancelled { order_id: String },
+        OrderCancelled from "shop.orders" { order_id: String },
     }
 }
 

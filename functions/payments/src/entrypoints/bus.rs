@@ -11,7 +11,7 @@ use crate::{
 shop_events::inbox! {
     /// What payments takes from the bus.
     pub enum PaymentsInbox {
-        OrderCancelled { order_id: String },
+        OrderCancelled from "shop.orders" { order_id: String },
     }
 }
 

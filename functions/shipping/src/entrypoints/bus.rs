@@ -17,8 +17,8 @@ const HOLD_POLL: Duration = Duration::from_millis(100);
 shop_events::inbox! {
     /// What shipping takes from the bus.
     pub enum ShippingInbox {
-        OrderConfirmed { order_id: String, customer_id: String },
-        OrderCancelled { order_id: String, customer_id: String },
+        OrderConfirmed from "shop.orders" { order_id: String, customer_id: String },
+        OrderCancelled from "shop.orders" { order_id: String, customer_id: String },
     }
 }
 

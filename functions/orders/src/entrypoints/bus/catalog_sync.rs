@@ -13,9 +13,9 @@ use crate::{
 shop_events::inbox! {
     /// The catalog's product events.
     pub enum CatalogProducts {
-        ProductCreated(ProductDetails),
-        ProductUpdated(ProductDetails),
-        ProductDiscontinued { product_id: String, sku: String },
+        ProductCreated from "shop.catalog" (ProductDetails),
+        ProductUpdated from "shop.catalog" (ProductDetails),
+        ProductDiscontinued from "shop.catalog" { product_id: String, sku: String },
     }
 }
 

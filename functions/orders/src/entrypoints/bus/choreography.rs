@@ -13,10 +13,10 @@ use crate::{
 shop_events::inbox! {
     /// The other services' answers about an order's shipment and cancellation.
     pub enum Choreography {
-        ShipmentScheduled { order_id: String, shipment_id: String },
-        StockReleased { order_id: String },
-        PaymentRefunded { order_id: String },
-        ShipmentCancelled { order_id: String },
+        ShipmentScheduled from "shop.shipping" { order_id: String, shipment_id: String },
+        StockReleased from "shop.inventory" { order_id: String },
+        PaymentRefunded from "shop.payments" { order_id: String },
+        ShipmentCancelled from "shop.shipping" { order_id: String },
     }
 }
 
@@ -58,8 +58,12 @@ mod tests {
 
     use super::*;
 
-    /// An EventBridge event around an envelope with this type and data.
+    /// An EventBridge event around an envelope with this type and data, from its publisher.
     fn event(event_type: &str, data: &Value) -> Value {
+        let publisher = Choreography::TYPES
+            .iter()
+            .position(|taken| *taken == event_type)
+            .map_or("shop.orders", |index| Choreography::SOURCES[index]);
         let envelope = Envelope {
             event_id: Envelope::event_id_for("shop.shipping", "o-1", 1),
             event_type: event_type.to_owned(),
@@ -70,7 +74,7 @@ mod tests {
             sequence: 1,
             data: data.clone(),
         };
-        json!({"detail-type": event_type, "detail": envelope})
+        json!({"detail-type": event_type, "source": publisher, "detail": envelope})
     }
 
     #[test]
@@ -100,6 +104,17 @@ mod tests {
                 "{event_type} {data}: {read:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_answer_from_another_publisher_than_its_own_is_rejected() {
+        let mut forged = event("StockReleased", &json!({"order_id": "o-1"}));
+        forged["source"] = json!("shop.catalog");
+        let read = Delivery::<Choreography>::read(forged);
+        assert!(
+            matches!(read, Err(Rejected::ForeignSource { .. })),
+            "{read:?}"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use shop_observability::Metrics;
 shop_events::inbox! {
     /// The event that starts a saga.
     pub enum SagaStart {
-        OrderPlaced {
+        OrderPlaced from "shop.orders" {
             order_id: String,
             customer_id: String,
             lines: Vec<SagaLine>,
