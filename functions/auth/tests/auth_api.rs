@@ -17,6 +17,7 @@ use axum::Router;
 use devstack::template::Resolver;
 use serde_json::{Value, json};
 use shop_events::{ParkingQueue, Publisher};
+use shop_observability::{capture::CapturedLogs, redact::email_hash};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, ApiResponse, As, send},
@@ -370,4 +371,47 @@ async fn a_confirmed_customer_is_announced_once_as_customer_registered() {
     assert_eq!(detail["data"]["customer_id"], signed_up.body["user_id"]);
     assert_eq!(detail["data"]["email"], email.as_str());
     schemas::assert_valid(detail);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_field_of_a_body_reaches_the_logs_malformed_or_well_formed() {
+    let setup = setup(false).await;
+    let marker = format!("mk{}", uuid::Uuid::new_v4().simple());
+    let email = format!("{marker}@example.com");
+    let password = format!("Aa1-{marker}");
+    let well_formed = [
+        (
+            "/auth/signup",
+            json!({"email": email, "password": password, "name": marker}),
+        ),
+        ("/auth/confirm", json!({"email": email, "code": marker})),
+        ("/auth/login", json!({"email": email, "password": password})),
+        ("/auth/login", json!({"email": email, "password": marker})),
+        ("/auth/refresh", json!({"refresh_token": marker})),
+        (
+            "/auth/login",
+            json!({"email": marker, "password": 1, marker.as_str(): marker}),
+        ),
+    ];
+
+    let (captured, _guard) = CapturedLogs::start();
+    let mut statuses = Vec::new();
+    for (path, body) in &well_formed {
+        statuses.push(setup.post(path, body).await.status);
+        let malformed = format!("{body},");
+        let request = ApiRequest::post(path).raw_body("application/json", &malformed);
+        statuses.push(send(&setup.app, &request).await.status);
+    }
+
+    assert_eq!(
+        statuses,
+        [201, 400, 204, 400, 200, 400, 401, 400, 401, 400, 400, 400]
+    );
+    assert_eq!(captured.access_lines().len(), statuses.len());
+    let output = captured.output();
+    assert!(!output.contains(&marker), "{output}");
+    assert!(
+        output.contains(&email_hash(&email)),
+        "emails are logged as their hash"
+    );
 }

@@ -15,15 +15,18 @@ pub use pagination::{Page, PageRequest};
 pub use problem::{FieldError, Problem};
 
 use axum::{Router, extract::DefaultBodyLimit};
+use shop_observability::AccessLog;
 
 /// Wraps a service's routes with what every service needs: the body size limit, the access
 /// log (which also echoes the correlation id) and a problem+json 404 for unknown paths.
-pub fn service_router(routes: Router, service: &'static str) -> Router {
+/// `access_log` is the service's name, or an `AccessLog` declaring the body fields each route
+/// may log; a bare name logs none.
+pub fn service_router(routes: Router, access_log: impl Into<AccessLog>) -> Router {
     routes
         .fallback(|| async { Problem::not_found("no such resource") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
-            service,
+            access_log.into(),
             shop_observability::access_log,
         ))
 }

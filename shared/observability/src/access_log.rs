@@ -2,9 +2,10 @@
 //! correlation id echoed on every response.
 //!
 //! Add it with `Router::layer` so it also sees requests that match no route:
-//! `router.layer(axum::middleware::from_fn_with_state("catalog", access_log))`.
+//! `router.layer(axum::middleware::from_fn_with_state(AccessLog::new("catalog"), access_log))`.
+//! Bodies are logged only through the fields each route allows (see [`crate::redact`]).
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use axum::{
     body::Body,
@@ -13,18 +14,58 @@ use axum::{
     response::Response,
 };
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue, Method, header::CONTENT_TYPE};
 use lambda_http::{RequestExt, request::RequestContext};
 use tracing::Instrument;
 
-use crate::{correlation::CorrelationId, metrics::Metrics, redact::body_for_log};
+use crate::{
+    correlation::CorrelationId,
+    metrics::Metrics,
+    redact::{BodyFields, PROBLEM_FIELDS, body_for_log},
+};
 
-/// Axum middleware (see the module docs). The state is the service name used in metrics.
-pub async fn access_log(
-    State(service): State<&'static str>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The access log's settings: the service name used in metrics, and per route the body fields
+/// it may log. A route not listed logs no field of its bodies.
+#[derive(Debug, Clone)]
+pub struct AccessLog {
+    service: &'static str,
+    routes: Arc<Vec<(Method, &'static str, BodyFields)>>,
+}
+
+impl AccessLog {
+    pub fn new(service: &'static str) -> Self {
+        Self {
+            service,
+            routes: Arc::default(),
+        }
+    }
+
+    /// Allows `fields` of the bodies of `method` on `route` (the route as axum matches it,
+    /// e.g. `/products/{id}`).
+    #[must_use]
+    pub fn route(mut self, method: Method, route: &'static str, fields: BodyFields) -> Self {
+        Arc::make_mut(&mut self.routes).push((method, route, fields));
+        self
+    }
+
+    fn fields(&self, method: &Method, route: &str) -> BodyFields {
+        self.routes
+            .iter()
+            .find(|(m, r, _)| m == method && *r == route)
+            .map(|(_, _, fields)| *fields)
+            .unwrap_or_default()
+    }
+}
+
+/// A service without a declaration logs no body fields.
+impl From<&'static str> for AccessLog {
+    fn from(service: &'static str) -> Self {
+        Self::new(service)
+    }
+}
+
+/// Axum middleware (see the module docs).
+pub async fn access_log(State(log): State<AccessLog>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let correlation_id = CorrelationId::from_headers(request.headers());
     let method = request.method().clone();
@@ -34,13 +75,15 @@ pub async fn access_log(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let user_id = caller_id(&request);
+    let fields = log.fields(&method, &route);
 
     let (parts, body) = request.into_parts();
     // Lambda hands the whole body over in memory already, so buffering it costs no extra I/O.
     let request_body = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let logged_request_body = body_for_log(&request_body);
+    let logged_request_body =
+        body_for_log(&request_body, content_type(&parts.headers), fields.request);
     let request = Request::from_parts(parts, Body::from(request_body));
 
     let span = tracing::info_span!("request", correlation_id = %correlation_id);
@@ -62,7 +105,13 @@ pub async fn access_log(
 
     let _entered = span.enter();
     let user_id = user_id.as_deref().unwrap_or("anonymous");
-    let response_body_log = body_for_log(&response_body);
+    let response_type = content_type(&parts.headers);
+    let response_fields = if response_type == Some("application/problem+json") {
+        PROBLEM_FIELDS
+    } else {
+        fields.response
+    };
+    let response_body_log = body_for_log(&response_body, response_type, response_fields);
     macro_rules! log_line {
         ($level:ident) => {
             tracing::$level!(
@@ -84,7 +133,7 @@ pub async fn access_log(
         _ => log_line!(info),
     }
 
-    Metrics::new(service)
+    Metrics::new(log.service)
         .dimension("route", &format!("{method} {route}"))
         .property("correlation_id", correlation_id.as_str())
         .count("Requests", 1)
@@ -94,6 +143,10 @@ pub async fn access_log(
         .emit();
 
     Response::from_parts(parts, Body::from(response_body))
+}
+
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CONTENT_TYPE)?.to_str().ok()
 }
 
 /// The authenticated caller's user id (`sub`), as API Gateway's JWT authorizer passed it.
@@ -114,12 +167,19 @@ fn caller_id(request: &Request) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use axum::{Router, routing::post};
     use tower::ServiceExt;
 
     use super::*;
+    use crate::{
+        capture::CapturedLogs,
+        redact::{Field, email_hash},
+    };
+
+    const ECHO: BodyFields = BodyFields {
+        request: &[Field::plain("name"), Field::email_hash("email")],
+        response: &[Field::plain("seen")],
+    };
 
     fn app() -> Router {
         Router::new()
@@ -130,20 +190,10 @@ mod tests {
                     format!("{{\"seen\":\"{id}\",\"access_token\":\"secret-token\"}}")
                 }),
             )
-            .layer(axum::middleware::from_fn_with_state("test", access_log))
-    }
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+            .layer(axum::middleware::from_fn_with_state(
+                AccessLog::new("test").route(Method::POST, "/echo/{id}", ECHO),
+                access_log,
+            ))
     }
 
     #[tokio::test]
@@ -168,39 +218,68 @@ mod tests {
         assert!(uuid::Uuid::parse_str(id).is_ok());
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn the_log_line_has_route_status_latency_and_redacted_bodies() {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+    async fn logged(request: Request) -> (serde_json::Value, String) {
+        let (captured, _guard) = CapturedLogs::start();
+        app().oneshot(request).await.unwrap();
+        let line = captured.access_lines().pop().expect("an access log line");
+        (line, captured.output())
+    }
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_log_line_has_route_status_latency_and_allowed_body_fields() {
         let request = Request::post("/echo/7")
             .header("x-correlation-id", "log-test")
-            .body(Body::from(r#"{"password":"hunter2","name":"Ada"}"#))
+            .body(Body::from(
+                r#"{"password":"hunter2","name":"Ada","email":"ada@example.com"}"#,
+            ))
             .unwrap();
-        let response = app().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), 200);
-
-        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        let line: serde_json::Value = output
-            .lines()
-            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-            .find(|line| line["message"] == "request completed")
-            .expect("an access log line");
+        let (line, output) = logged(request).await;
         assert_eq!(line["route"], "/echo/{id}");
         assert_eq!(line["path"], "/echo/7");
         assert_eq!(line["method"], "POST");
         assert_eq!(line["status"], 200);
         assert_eq!(line["user_id"], "anonymous");
         assert!(line["latency_ms"].as_f64().unwrap() >= 0.0);
-        assert_eq!(line["span"]["correlation_id"], "log-test");
-        assert!(line["request_body"].as_str().unwrap().contains("Ada"));
+        assert_eq!(line["spans"][0]["correlation_id"], "log-test");
+        let request_body: serde_json::Value =
+            serde_json::from_str(line["request_body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            request_body,
+            serde_json::json!({
+                "name": "Ada",
+                "email": email_hash("ada@example.com"),
+                "[REDACTED]": 1
+            })
+        );
+        assert!(line["response_body"].as_str().unwrap().contains("log-test"));
         assert!(!output.contains("hunter2"));
+        assert!(!output.contains("ada@example.com"));
         assert!(!output.contains("secret-token"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_body_that_is_not_json_is_logged_as_its_length_and_type_only() {
+        let body = r#"{"password":"hunter2","name":"Ada",}"#;
+        let request = Request::post("/echo/7")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let (line, output) = logged(request).await;
+        assert_eq!(
+            line["request_body"],
+            format!("<{} bytes of application/json>", body.len())
+        );
+        assert!(!output.contains("hunter2"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_route_that_declares_nothing_logs_no_body_field() {
+        let request = Request::post("/elsewhere")
+            .body(Body::from(r#"{"name":"Ada"}"#))
+            .unwrap();
+        let (line, output) = logged(request).await;
+        assert_eq!(line["route"], "unmatched");
+        assert_eq!(line["request_body"], r#"{"[REDACTED]":1}"#);
+        assert!(!output.contains("Ada"));
     }
 }

@@ -2,11 +2,13 @@
 //! layer and CloudWatch embedded metric format (EMF) metrics.
 
 pub mod access_log;
+pub mod capture;
 pub mod correlation;
 pub mod logging;
 pub mod metrics;
 pub mod redact;
 
-pub use access_log::access_log;
+pub use access_log::{AccessLog, access_log};
 pub use correlation::CorrelationId;
 pub use metrics::Metrics;
+pub use redact::{BodyFields, Field};

@@ -1,7 +1,3 @@
-use std::fmt::Write;
-
-use sha2::{Digest, Sha256};
-
 /// An email address as users sign in with it: trimmed and lower-cased, so one mailbox is one
 /// account whatever the case it is typed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +34,7 @@ impl Email {
     /// A stable pseudonym for logs and counters: the address itself is personal data and
     /// never needs to be logged to correlate attempts on one account.
     pub fn hashed(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        let mut hex = String::with_capacity(32);
-        for byte in &digest[..16] {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        hex
+        shop_observability::redact::email_hash(&self.0)
     }
 }
 

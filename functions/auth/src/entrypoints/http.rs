@@ -4,13 +4,13 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, Method, StatusCode},
     response::IntoResponse,
 };
 use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
 use shop_http::{BearerAuth, Caller, FieldError, Health, JsonBody, Problem};
-use shop_observability::CorrelationId;
+use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -21,7 +21,43 @@ use crate::{
 
 pub fn router(auth: Auth) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(auth), crate::SERVICE)
+    shop_http::service_router(routes.with_state(auth), access_log())
+}
+
+/// What the access log may show of auth's bodies: emails only as their hash, never a
+/// password, name, code or token.
+fn access_log() -> AccessLog {
+    const EMAIL: &[Field] = &[Field::email_hash("email")];
+    const SIGNED_UP: BodyFields = BodyFields {
+        request: EMAIL,
+        response: &[Field::plain("user_id"), Field::email_hash("email")],
+    };
+    const EMAIL_IN: BodyFields = BodyFields {
+        request: EMAIL,
+        response: &[],
+    };
+    const TOKENS_OUT: BodyFields = BodyFields {
+        request: &[],
+        response: &[Field::plain("expires_in")],
+    };
+    const LOGIN: BodyFields = BodyFields {
+        request: EMAIL,
+        response: TOKENS_OUT.response,
+    };
+    const ME: BodyFields = BodyFields {
+        request: &[],
+        response: &[
+            Field::plain("user_id"),
+            Field::email_hash("email"),
+            Field::plain("groups"),
+        ],
+    };
+    AccessLog::new(crate::SERVICE)
+        .route(Method::POST, "/auth/signup", SIGNED_UP)
+        .route(Method::POST, "/auth/confirm", EMAIL_IN)
+        .route(Method::POST, "/auth/login", LOGIN)
+        .route(Method::POST, "/auth/refresh", TOKENS_OUT)
+        .route(Method::GET, "/auth/me", ME)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
