@@ -2,7 +2,7 @@
 //! `orders-catalog-sync`, subscribed to them by a rule on the bus). Orders agrees with the
 //! catalog on the event contract only, never on its code or table.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de::Error as _};
 use shop_events::Delivery;
 
 use crate::{
@@ -19,14 +19,43 @@ shop_events::inbox! {
     }
 }
 
-/// What orders reads of a product event (`events/schemas/product.json`).
+/// What orders reads of a product event (`events/schemas/product.json`). Orders prices its
+/// orders from this copy, so what it copies is held to the catalog's own bounds: an event out
+/// of them (a producer's bug, or a forgery) is rejected and parked, never copied.
 #[derive(Debug, Deserialize)]
 pub struct ProductDetails {
     pub product_id: String,
     pub sku: String,
     pub name: String,
+    #[serde(deserialize_with = "catalog_price")]
     pub price_cents: i64,
+    #[serde(deserialize_with = "currency_code")]
     pub currency: String,
+}
+
+/// The catalog's price bounds (`functions/catalog/src/domain/validation.rs`).
+const MAX_PRICE_CENTS: i64 = 100_000_000;
+
+fn catalog_price<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let cents = i64::deserialize(deserializer)?;
+    if (1..=MAX_PRICE_CENTS).contains(&cents) {
+        Ok(cents)
+    } else {
+        Err(D::Error::custom(format!(
+            "price_cents {cents} is outside the catalog's 1..={MAX_PRICE_CENTS}"
+        )))
+    }
+}
+
+fn currency_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let code = String::deserialize(deserializer)?;
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(D::Error::custom(format!(
+            "{code:?} is not an ISO 4217 code"
+        )))
+    }
 }
 
 impl From<ProductDetails> for Product {
@@ -78,5 +107,49 @@ impl CatalogSync {
         let changed = self.products.apply(&product, sequence).await?;
         tracing::info!(product_id = %product.id, changed, "product copy updated");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use shop_events::{Envelope, Rejected};
+
+    use super::*;
+
+    fn created(price_cents: &Value, currency: &str) -> Value {
+        let envelope = Envelope {
+            event_id: Envelope::event_id_for("shop.catalog", "p-1", 1),
+            event_type: "ProductCreated".to_owned(),
+            version: 1,
+            occurred_at: time::OffsetDateTime::UNIX_EPOCH,
+            correlation_id: "p-1".to_owned(),
+            causation_id: None,
+            sequence: 1,
+            data: json!({"product_id": "p-1", "sku": "LAMP-1", "name": "Lamp",
+                         "price_cents": price_cents, "currency": currency}),
+        };
+        json!({"detail-type": "ProductCreated", "source": "shop.catalog", "detail": envelope})
+    }
+
+    #[test]
+    fn a_product_within_the_catalogs_bounds_is_copied() {
+        assert!(Delivery::<CatalogProducts>::read(created(&json!(4500), "EUR")).is_ok());
+    }
+
+    #[test]
+    fn a_price_or_currency_out_of_the_catalogs_bounds_is_rejected_not_copied() {
+        for (price, currency) in [
+            (json!(-5), "EUR"),
+            (json!(0), "EUR"),
+            (json!(MAX_PRICE_CENTS + 1), "EUR"),
+            (json!(4500), "euro"),
+        ] {
+            let read = Delivery::<CatalogProducts>::read(created(&price, currency));
+            assert!(
+                matches!(read, Err(Rejected::Malformed { .. })),
+                "{price} {currency}: {read:?}"
+            );
+        }
     }
 }
