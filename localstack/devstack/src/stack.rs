@@ -103,7 +103,7 @@ pub enum StackError {
 /// emulating (those are listed per resource by [`Template::not_emulated`]). The banner prints
 /// both, so a difference is never a surprise.
 pub const LOCAL_DIFFERENCES: &[&str] = &[
-    "IAM: no policy of a function or state machine is enforced",
+    "IAM: functions' and state machines' calls are not checked against their policies (devstack checks only rule DLQs' queue policies and whether a role may write to its on-failure destination)",
     "API throttling (DefaultRouteSettings) is not applied",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
 ];
