@@ -42,9 +42,20 @@ lint:
 unit-and-integration: venv
 	DEVSTACK_NO_BUILD=1 cargo test --workspace --locked
 
-template-check: venv
+# checkov in a venv of its own: its dependencies are pinned apart from cfn-lint's and moto's.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): infra/checkov-requirements.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r infra/checkov-requirements.txt
+	touch $(CHECKOV_STAMP)
+
+template-check: venv $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(PY) infra/validate_template.py infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --config-file infra/checkov.yaml
 
 bench:
 	cargo bench --workspace
@@ -73,4 +84,4 @@ lambdas:
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV)

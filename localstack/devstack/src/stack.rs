@@ -104,7 +104,7 @@ pub enum StackError {
 /// both, so a difference is never a surprise.
 pub const LOCAL_DIFFERENCES: &[&str] = &[
     "IAM: functions' and state machines' calls are not checked against their policies (devstack checks only rule DLQs' queue policies and whether a role may write to its on-failure destination)",
-    "API throttling (DefaultRouteSettings) is not applied",
+    "API throttling (DefaultRouteSettings) is not applied, and the API writes no access log (AccessLogSettings)",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
 ];
 

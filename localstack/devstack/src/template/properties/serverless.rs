@@ -180,6 +180,9 @@ pub struct HttpApiProperties {
     pub stage_name: Option<Value>,
     /// Not emulated: devstack does not throttle.
     pub default_route_settings: Option<Value>,
+    /// Not emulated: the local gateway writes no access log (its refusals go to devstack's
+    /// own log).
+    pub access_log_settings: Option<Value>,
     pub description: Option<String>,
     pub fail_on_warnings: Option<bool>,
 }
