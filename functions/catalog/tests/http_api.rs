@@ -4,9 +4,11 @@
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used)]
 
-use axum::Router;
+use axum::{Router, http::Method};
 use catalog::{adapters::ProductTable, entrypoints::http, service::Catalog};
+
 use serde_json::{Value, json};
+use shop_observability::capture::CapturedLogs;
 use shop_testkit::{
     Moto,
     api::{ApiRequest, ApiResponse, As, send},
@@ -358,4 +360,53 @@ async fn the_openapi_document_and_the_router_serve_the_same_routes() {
 #[test]
 fn the_published_openapi_document_is_up_to_date() {
     shop_testkit::assert_openapi_document("catalog", &http::openapi());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn only_public_product_fields_reach_the_logs_malformed_or_well_formed() {
+    let app = catalog().await;
+    let marker = format!("mk{}", uuid::Uuid::new_v4().simple());
+    let sku = unique_name("LOG").to_uppercase();
+    let product = json!({
+        "sku": sku,
+        "name": "Kettle",
+        "description": marker,
+        "price_cents": 2999,
+        "currency": "EUR"
+    });
+    let (captured, _guard) = CapturedLogs::start();
+    let created = create(&app, &product).await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let bodies = [
+        (
+            Method::POST,
+            "/products".to_owned(),
+            json!({"sku": "X", "name": "Y", "description": marker, marker.as_str(): marker}),
+        ),
+        (
+            Method::POST,
+            "/products".to_owned(),
+            json!({"sku": "X", "name": "Y", "price_cents": marker, "currency": "EUR"}),
+        ),
+        (
+            Method::PUT,
+            format!("/products/{id}"),
+            json!({"name": "Kettle", "description": marker, "price_cents": 2999, "currency": "EUR"}),
+        ),
+        (Method::PUT, format!("/products/{id}"), product.clone()),
+    ];
+    for (method, path, body) in &bodies {
+        let request = ApiRequest::new(method.clone(), path).caller(As::admin());
+        send(&app, &request.clone().json(body)).await;
+        let malformed = format!("{body},");
+        send(&app, &request.raw_body("application/json", &malformed)).await;
+    }
+    send(&app, &ApiRequest::get(&format!("/products/{id}"))).await;
+    send(&app, &ApiRequest::get("/products?limit=100")).await;
+
+    let output = captured.output();
+    assert_eq!(captured.access_lines().len(), 11);
+    assert!(!output.contains(&marker), "{output}");
+    assert!(output.contains(&sku), "a product's SKU is logged");
 }

@@ -8,6 +8,7 @@ mod common;
 
 use orders::{domain::OrderCommand, entrypoints::http};
 use serde_json::{Value, json};
+use shop_observability::capture::CapturedLogs;
 use shop_testkit::api::{ApiRequest, ApiResponse, As, send};
 
 fn body() -> Value {
@@ -298,4 +299,49 @@ async fn concurrent_cancels_of_an_order_cancel_it_once_and_never_fail() {
 #[test]
 fn the_published_openapi_document_is_up_to_date() {
     shop_testkit::assert_openapi_document("orders", &http::openapi());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_address_card_or_free_text_reaches_the_logs_malformed_or_well_formed() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    let marker = format!("mk{}", uuid::Uuid::new_v4().simple());
+    let address = json!({"name": marker, "line1": marker, "line2": marker, "postal_code": "10115", "city": marker, "country": "DE"});
+    let well_formed = json!({
+        "items": [{"product_id": "p-kettle", "quantity": 2}],
+        "payment": {"card_token": marker},
+        "shipping_address": address
+    });
+    let everywhere = json!({
+        "items": [{"product_id": marker, "quantity": marker, marker.as_str(): marker}],
+        "payment": {"card_token": marker},
+        "shipping_address": {"name": marker, "line1": marker, "line2": marker, "postal_code": marker, "city": marker, "country": marker},
+        marker.as_str(): marker
+    });
+
+    let (captured, _guard) = CapturedLogs::start();
+    let placed = place(&app, "c-1", &well_formed, None).await;
+    assert_eq!(placed.status, 202, "{:#}", placed.body);
+    let id = placed.body["order_id"].as_str().unwrap().to_owned();
+    setup.project(&id).await;
+    assert_eq!(place(&app, "c-1", &everywhere, None).await.status, 400);
+    for body in [&well_formed, &everywhere] {
+        let malformed = format!("{body},");
+        let request = ApiRequest::post("/orders")
+            .caller(As::customer("c-1"))
+            .raw_body("application/json", &malformed);
+        assert_eq!(send(&app, &request).await.status, 400);
+    }
+    for path in [
+        format!("/orders/{id}"),
+        format!("/orders/{id}/events"),
+        "/orders".to_owned(),
+    ] {
+        assert_eq!(get(&app, "c-1", &path).await.status, 200);
+    }
+
+    let output = captured.output();
+    assert!(!output.contains(&marker), "{output}");
+    assert_eq!(captured.access_lines().len(), 7, "{output}");
+    assert!(output.contains(&id), "the order id is logged");
 }

@@ -20,7 +20,11 @@ impl CapturedLogs {
             .with_span_list(true)
             .with_writer(move || writer.clone())
             .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // A callsite first hit on another test's thread while this subscriber was being
+        // registered can keep the interest it computed without it; asking again closes that.
+        tracing::callsite::rebuild_interest_cache();
+        (captured, guard)
     }
 
     pub fn output(&self) -> String {

@@ -20,6 +20,8 @@ pub const REDACTED_KEY: &str = "[REDACTED]";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shown {
     Verbatim,
+    Number,
+    Id,
     EmailHash,
 }
 
@@ -36,6 +38,23 @@ impl Field {
         Self {
             name,
             shown: Shown::Verbatim,
+        }
+    }
+
+    /// A field logged only when it holds a number: a client can put any text, a password
+    /// included, where a number belongs.
+    pub const fn number(name: &'static str) -> Self {
+        Self {
+            name,
+            shown: Shown::Number,
+        }
+    }
+
+    /// A field logged only when it holds a UUID, for ids clients send.
+    pub const fn id(name: &'static str) -> Self {
+        Self {
+            name,
+            shown: Shown::Id,
         }
     }
 
@@ -61,7 +80,7 @@ pub struct BodyFields {
 pub const PROBLEM_FIELDS: &[Field] = &[
     Field::plain("type"),
     Field::plain("title"),
-    Field::plain("status"),
+    Field::number("status"),
     Field::plain("errors"),
     Field::plain("field"),
     Field::plain("correlation_id"),
@@ -131,7 +150,9 @@ fn keep_allowed(value: Value, allowed: &[Field]) -> Value {
 fn show(value: Value, shown: Shown, allowed: &[Field]) -> Value {
     match (shown, value) {
         (Shown::EmailHash, Value::String(email)) => Value::String(email_hash(&email)),
-        (Shown::EmailHash, _) => Value::String(REDACTED_KEY.to_owned()),
+        (Shown::Number, value @ Value::Number(_)) => value,
+        (Shown::Id, Value::String(id)) if uuid::Uuid::try_parse(&id).is_ok() => Value::String(id),
+        (Shown::EmailHash | Shown::Number | Shown::Id, _) => Value::String(REDACTED_KEY.to_owned()),
         (Shown::Verbatim, value @ Value::Object(_)) => keep_allowed(value, allowed),
         (Shown::Verbatim, Value::Array(items)) => Value::Array(
             items
@@ -167,7 +188,8 @@ mod tests {
     const PRODUCT: &[Field] = &[
         Field::plain("sku"),
         Field::plain("lines"),
-        Field::plain("quantity"),
+        Field::number("quantity"),
+        Field::id("product_id"),
         Field::email_hash("email"),
     ];
 
@@ -184,7 +206,7 @@ mod tests {
     #[test]
     fn allowed_containers_are_walked_with_the_same_list() {
         let logged = body_for_log(
-            br#"{"lines":[{"quantity":2,"product_id":"secret"}],"card_token":"tok"}"#,
+            br#"{"lines":[{"quantity":2,"name":"secret"}],"card_token":"tok"}"#,
             None,
             PRODUCT,
         );
@@ -204,6 +226,23 @@ mod tests {
     fn a_field_not_allowed_is_dropped_even_when_it_holds_allowed_ones() {
         let logged = body_for_log(br#"{"nested":{"sku":"SKU-1"}}"#, None, PRODUCT);
         assert_eq!(logged, r#"{"[REDACTED]":1}"#);
+    }
+
+    #[test]
+    fn numbers_and_ids_are_logged_only_in_their_shape() {
+        let id = "0b5e1f4c-3c4a-4f6e-9d0a-2b7c1e8f9a10";
+        let logged = body_for_log(
+            format!(r#"{{"lines":[{{"quantity":"hunter2","product_id":"{id}"}},{{"quantity":3,"product_id":"hunter2"}}]}}"#).as_bytes(),
+            None,
+            PRODUCT,
+        );
+        assert_eq!(
+            parsed(&logged),
+            json!({"lines": [
+                {"quantity": "[REDACTED]", "product_id": id},
+                {"quantity": 3, "product_id": "[REDACTED]"}
+            ]})
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn access_log() -> AccessLog {
     };
     const TOKENS_OUT: BodyFields = BodyFields {
         request: &[],
-        response: &[Field::plain("expires_in")],
+        response: &[Field::number("expires_in")],
     };
     const LOGIN: BodyFields = BodyFields {
         request: EMAIL,

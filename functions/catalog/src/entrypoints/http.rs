@@ -6,7 +6,7 @@
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::{StatusCode, header},
+    http::{Method, StatusCode, header},
     response::IntoResponse,
 };
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use shop_http::{
     Admin, BearerAuth, FieldError, Health, JsonBody, Page, PageRequest, Problem, QueryParams,
     pagination::encode_cursor,
 };
-use shop_observability::CorrelationId;
+use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use time::OffsetDateTime;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,7 +28,54 @@ use crate::{
 /// The router the `catalog-http` function serves.
 pub fn router(catalog: Catalog) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(catalog), crate::SERVICE)
+    shop_http::service_router(routes.with_state(catalog), access_log())
+}
+
+/// What the access log may show of the catalog's bodies: the public product fields. A
+/// product's description is free text and stays out.
+fn access_log() -> AccessLog {
+    const PRODUCT_IN: &[Field] = &[
+        Field::plain("sku"),
+        Field::plain("name"),
+        Field::number("price_cents"),
+        Field::plain("currency"),
+    ];
+    const PRODUCT_OUT: &[Field] = &[
+        Field::id("id"),
+        Field::plain("sku"),
+        Field::plain("name"),
+        Field::number("price_cents"),
+        Field::plain("currency"),
+        Field::plain("status"),
+        Field::number("version"),
+    ];
+    const LIST: BodyFields = BodyFields {
+        request: &[],
+        response: &[
+            Field::plain("items"),
+            Field::id("id"),
+            Field::plain("sku"),
+            Field::plain("name"),
+            Field::number("price_cents"),
+            Field::plain("currency"),
+            Field::plain("status"),
+            Field::number("version"),
+        ],
+    };
+    const WRITE: BodyFields = BodyFields {
+        request: PRODUCT_IN,
+        response: PRODUCT_OUT,
+    };
+    const READ: BodyFields = BodyFields {
+        request: &[],
+        response: PRODUCT_OUT,
+    };
+    AccessLog::new(crate::SERVICE)
+        .route(Method::GET, "/products", LIST)
+        .route(Method::POST, "/products", WRITE)
+        .route(Method::GET, "/products/{id}", READ)
+        .route(Method::PUT, "/products/{id}", WRITE)
+        .route(Method::DELETE, "/products/{id}", READ)
 }
 
 /// The OpenAPI document of this API, generated from the handlers below.

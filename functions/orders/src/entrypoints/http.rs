@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     response::IntoResponse,
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use shop_http::{
     BearerAuth, Caller, FieldError, Health, JsonBody, Page, PageRequest, Problem, QueryParams,
     pagination::encode_cursor,
 };
-use shop_observability::CorrelationId;
+use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -31,7 +31,50 @@ const MAX_KEY_LEN: usize = 128;
 
 pub fn router(orders: Orders) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(orders), crate::SERVICE)
+    shop_http::service_router(routes.with_state(orders), access_log())
+}
+
+/// What the access log may show of the orders' bodies: lines, amounts and states, never the
+/// shipping address (a customer's name and home), the card token or an event's data.
+fn access_log() -> AccessLog {
+    const ORDER: &[Field] = &[
+        Field::id("order_id"),
+        Field::plain("status"),
+        Field::plain("items"),
+        Field::id("product_id"),
+        Field::plain("sku"),
+        Field::number("quantity"),
+        Field::number("unit_price_cents"),
+        Field::number("total_cents"),
+        Field::plain("currency"),
+        Field::number("version"),
+    ];
+    const PLACE: BodyFields = BodyFields {
+        request: &[
+            Field::plain("items"),
+            Field::id("product_id"),
+            Field::number("quantity"),
+        ],
+        response: &[Field::id("order_id"), Field::plain("status")],
+    };
+    const READ: BodyFields = BodyFields {
+        request: &[],
+        response: ORDER,
+    };
+    const TRAIL: BodyFields = BodyFields {
+        request: &[],
+        response: &[
+            Field::number("sequence"),
+            Field::plain("type"),
+            Field::plain("correlation_id"),
+        ],
+    };
+    AccessLog::new(crate::SERVICE)
+        .route(Method::POST, "/orders", PLACE)
+        .route(Method::GET, "/orders", READ)
+        .route(Method::GET, "/orders/{id}", READ)
+        .route(Method::GET, "/orders/{id}/events", TRAIL)
+        .route(Method::POST, "/orders/{id}/cancel", READ)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
