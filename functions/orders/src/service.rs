@@ -12,7 +12,10 @@ use crate::{
         AppendError, EventStore, IdempotencyClaim, OrderView, ProductCopies, ReadModel, StoreError,
         StoredEvent,
     },
-    domain::{Address, LineRequest, Order, OrderCommand, OrderError, decide, fold, price_lines},
+    domain::{
+        Address, LineRequest, Order, OrderCommand, OrderError, decide, fold, price_lines,
+        shape_problems,
+    },
 };
 
 /// How often a command is decided again after losing a race, before it answers 409.
@@ -74,16 +77,21 @@ impl Orders {
                 key: format!("{customer_id}#{key}"),
                 request_hash: hash.clone(),
             });
+        // Everything the request shows by itself is checked before any I/O: a request that
+        // cannot be placed costs no lookups.
+        let mut invalid = address_problems(&request.shipping_address);
+        invalid.extend(card_token_problems(&request.card_token));
+        let shape = shape_problems(&request.lines);
+        if !shape.is_empty() {
+            invalid.extend(shape);
+            return Err(OrdersError::Invalid(invalid));
+        }
         if let Some(claim) = &claim
             && let Some(placed) = self.replay(claim, now).await?
         {
             return Ok(placed);
         }
 
-        let mut invalid = address_problems(&request.shipping_address);
-        if request.card_token.trim().is_empty() {
-            invalid.push(("payment.card_token".to_owned(), "is required".to_owned()));
-        }
         let ids: Vec<String> = request.lines.iter().map(|l| l.product_id.clone()).collect();
         let products = self.products.get_many(&ids).await?;
         let priced = price_lines(&request.lines, &products).map_err(|e| {
@@ -227,18 +235,37 @@ impl Orders {
 
     /// The read model's view of an order the caller may see.
     pub async fn view(&self, caller: &Caller, order_id: &str) -> Result<OrderView, OrdersError> {
+        if !is_order_id(order_id) {
+            return Err(OrdersError::NotFound);
+        }
         match self.views.get(order_id).await? {
             Some(view) if caller.is_admin() || view.customer_id == caller.user_id => Ok(view),
             _ => Err(OrdersError::NotFound),
         }
     }
 
+    /// A page of the caller's orders. A cursor is the index position DynamoDB returned; one
+    /// naming another customer's orders or keys the index does not have is refused here, as
+    /// DynamoDB would only fail on it.
     pub async fn list(
         &self,
         caller: &Caller,
         limit: u32,
         after: Option<HashMap<String, String>>,
     ) -> Result<(Vec<OrderView>, Option<HashMap<String, String>>), OrdersError> {
+        if let Some(after) = &after {
+            let mut keys: Vec<&str> = after.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            let in_callers_list = keys == ["customer_id", "order_id", "placed_key"]
+                && after["customer_id"] == caller.user_id
+                && is_order_id(&after["order_id"]);
+            if !in_callers_list {
+                return Err(OrdersError::Invalid(vec![(
+                    "cursor".to_owned(),
+                    "is not a cursor of this list".to_owned(),
+                )]));
+            }
+        }
         Ok(self.views.list(&caller.user_id, limit, after).await?)
     }
 
@@ -249,6 +276,9 @@ impl Orders {
         order_id: &str,
         up_to: Option<u64>,
     ) -> Result<Vec<StoredEvent>, OrdersError> {
+        if !is_order_id(order_id) {
+            return Err(OrdersError::NotFound);
+        }
         let events = self.store.load(order_id, up_to).await?;
         match events.first() {
             Some(first) if caller.is_admin() || first.customer_id == caller.user_id => Ok(events),
@@ -306,6 +336,25 @@ fn stored_events(
         .collect()
 }
 
+/// Order ids are UUIDs: anything else names no order and is answered without a lookup.
+fn is_order_id(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok()
+}
+
+/// Card tokens are the provider's opaque ids, short and printable.
+pub const MAX_CARD_TOKEN_LEN: usize = 128;
+
+fn card_token_problems(token: &str) -> Option<(String, String)> {
+    let message = if token.trim().is_empty() {
+        "is required".to_owned()
+    } else if token.len() > MAX_CARD_TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        format!("must be at most {MAX_CARD_TOKEN_LEN} printable ASCII characters")
+    } else {
+        return None;
+    };
+    Some(("payment.card_token".to_owned(), message))
+}
+
 fn address_problems(address: &Address) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (field, value, max) in [
@@ -319,6 +368,21 @@ fn address_problems(address: &Address) -> Vec<(String, String)> {
             problems.push((
                 format!("shipping_address.{field}"),
                 format!("must be 1 to {max} characters"),
+            ));
+        }
+    }
+    // A label printer or a log viewer must not be steered by what a customer typed.
+    for (field, value) in [
+        ("name", Some(&address.name)),
+        ("line1", Some(&address.line1)),
+        ("line2", address.line2.as_ref()),
+        ("postal_code", Some(&address.postal_code)),
+        ("city", Some(&address.city)),
+    ] {
+        if value.is_some_and(|v| v.chars().any(char::is_control)) {
+            problems.push((
+                format!("shipping_address.{field}"),
+                "must not contain control characters".to_owned(),
             ));
         }
     }

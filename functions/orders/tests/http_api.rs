@@ -6,14 +6,21 @@
 
 mod common;
 
-use orders::{domain::OrderCommand, entrypoints::http};
+use common::{DISCONTINUED, KETTLE, MUG, UNKNOWN};
+use orders::{
+    adapters::{EventStore, ProductCopies, ReadModel},
+    domain::OrderCommand,
+    entrypoints::http,
+    service::Orders,
+};
 use serde_json::{Value, json};
+use shop_http::{PageRequest, pagination::encode_cursor};
 use shop_observability::capture::CapturedLogs;
 use shop_testkit::api::{ApiRequest, ApiResponse, As, send};
 
 fn body() -> Value {
     json!({
-        "items": [{"product_id": "p-kettle", "quantity": 2}, {"product_id": "p-mug", "quantity": 1}],
+        "items": [{"product_id": KETTLE, "quantity": 2}, {"product_id": MUG, "quantity": 1}],
         "payment": {"card_token": "tok_visa"},
         "shipping_address": {"name": "Ada", "line1": "1 Main St", "postal_code": "10115", "city": "Berlin", "country": "DE"}
     })
@@ -60,8 +67,7 @@ async fn lines_address_and_payment_are_validated_field_by_field() {
     let setup = common::setup().await;
     let app = http::router(setup.orders.clone());
     let mut bad = body();
-    bad["items"] =
-        json!([{"product_id": "p-old", "quantity": 1}, {"product_id": "nope", "quantity": 0}]);
+    bad["items"] = json!([{"product_id": DISCONTINUED, "quantity": 1}, {"product_id": UNKNOWN, "quantity": 0}]);
     bad["shipping_address"]["country"] = json!("Germany");
     bad["payment"]["card_token"] = json!("");
     let response = place(&app, "c-1", &bad, None).await;
@@ -308,7 +314,7 @@ async fn no_address_card_or_free_text_reaches_the_logs_malformed_or_well_formed(
     let marker = format!("mk{}", uuid::Uuid::new_v4().simple());
     let address = json!({"name": marker, "line1": marker, "line2": marker, "postal_code": "10115", "city": marker, "country": "DE"});
     let well_formed = json!({
-        "items": [{"product_id": "p-kettle", "quantity": 2}],
+        "items": [{"product_id": KETTLE, "quantity": 2}],
         "payment": {"card_token": marker},
         "shipping_address": address
     });
@@ -344,4 +350,113 @@ async fn no_address_card_or_free_text_reaches_the_logs_malformed_or_well_formed(
     assert!(!output.contains(&marker), "{output}");
     assert_eq!(captured.access_lines().len(), 7, "{output}");
     assert!(output.contains(&id), "the order id is logged");
+}
+
+/// The orders router over a DynamoDB that cannot be reached: any lookup would be a 500, so
+/// a 400 or 404 from it was decided before any I/O.
+async fn without_dynamodb() -> axum::Router {
+    let config = shop_testkit::Moto::shared().sdk_config().await;
+    let unreachable = aws_sdk_dynamodb::config::Builder::from(&config)
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(unreachable);
+    let table = || "unreachable".to_owned();
+    http::router(Orders {
+        store: EventStore::new(client.clone(), table(), table()),
+        views: ReadModel::new(client.clone(), table(), table()),
+        products: ProductCopies::new(client, table()),
+    })
+}
+
+fn fields_at_fault(response: &ApiResponse) -> Vec<&str> {
+    response.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn too_many_lines_or_malformed_ids_are_refused_before_any_lookup() {
+    let app = without_dynamodb().await;
+    let mut many = body();
+    many["items"] = (0..800)
+        .map(|_| json!({"product_id": uuid::Uuid::new_v4().to_string(), "quantity": 1}))
+        .collect();
+    let refused = place(&app, "c-1", &many, Some("key-1")).await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
+    assert_eq!(fields_at_fault(&refused), ["items"]);
+
+    let mut malformed = body();
+    malformed["items"][1]["product_id"] = json!("x".repeat(1000));
+    let refused = place(&app, "c-1", &malformed, None).await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
+    assert_eq!(fields_at_fault(&refused), ["items[1].product_id"]);
+}
+
+#[tokio::test]
+async fn control_characters_in_the_address_and_a_long_card_token_are_refused() {
+    let app = without_dynamodb().await;
+    let mut bad = body();
+    bad["shipping_address"]["name"] = json!("Ada\u{1b}[2J");
+    bad["shipping_address"]["line2"] = json!("Flat 1\nForged line");
+    bad["payment"]["card_token"] = json!("t".repeat(129));
+    // The lines are malformed too, so nothing is looked up.
+    bad["items"][0]["product_id"] = json!("p-kettle");
+    let refused = place(&app, "c-1", &bad, None).await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
+    assert_eq!(
+        fields_at_fault(&refused),
+        [
+            "shipping_address.name",
+            "shipping_address.line2",
+            "payment.card_token",
+            "items[0].product_id"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_order_id_that_is_not_a_uuid_is_a_404_without_a_lookup() {
+    let app = without_dynamodb().await;
+    for path in ["/orders/p-1", "/orders/p-1/events", "/orders/p-1?as_of=1"] {
+        assert_eq!(get(&app, "c-1", path).await.status, 404, "{path}");
+    }
+    let cancel = ApiRequest::post("/orders/p-1/cancel").caller(As::customer("c-1"));
+    assert_eq!(send(&app, &cancel).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_cursor_naming_another_customers_orders_is_a_400() {
+    let setup = common::setup().await;
+    let app = http::router(setup.orders.clone());
+    for customer in ["c-1", "c-2"] {
+        for _ in 0..2 {
+            let id = setup.place(customer).await;
+            setup.project(&id).await;
+        }
+    }
+    let first = get(&app, "c-1", "/orders?limit=1").await;
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let next = get(&app, "c-1", &format!("/orders?limit=1&cursor={cursor}")).await;
+    assert_eq!(next.status, 200, "{:#}", next.body);
+
+    let mut position: serde_json::Map<String, Value> = PageRequest {
+        limit: None,
+        cursor: Some(cursor.to_owned()),
+    }
+    .position()
+    .unwrap()
+    .unwrap();
+    position.insert("customer_id".into(), json!("c-2"));
+    let tampered = encode_cursor(&position);
+    let refused = get(&app, "c-1", &format!("/orders?cursor={tampered}")).await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
+    assert_eq!(fields_at_fault(&refused), ["cursor"]);
+
+    position.remove("placed_key");
+    let incomplete = encode_cursor(&position);
+    let refused = get(&app, "c-2", &format!("/orders?cursor={incomplete}")).await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
 }

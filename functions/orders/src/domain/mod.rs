@@ -9,4 +9,4 @@ pub use order::{
     Address, CANCELLATION_PARTICIPANTS, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
     OrderStatus, Recorded, decide, evolve, fold,
 };
-pub use placement::{LineRequest, PlacementError, Product, price_lines};
+pub use placement::{LineRequest, PlacementError, Product, price_lines, shape_problems};

@@ -34,6 +34,29 @@ pub struct Product {
 #[error("the order's lines are invalid")]
 pub struct PlacementError(pub Vec<(String, String)>);
 
+/// Problems the request shows by itself: too many or too few lines, or a product id that is
+/// not a catalog id (a UUID). Checked before any product is looked up, so a request costs at
+/// most `MAX_LINES` lookups whatever its size.
+pub fn shape_problems(requests: &[LineRequest]) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if requests.is_empty() || requests.len() > MAX_LINES {
+        problems.push((
+            "items".to_owned(),
+            format!("must have 1 to {MAX_LINES} lines"),
+        ));
+        return problems;
+    }
+    for (index, request) in requests.iter().enumerate() {
+        if uuid::Uuid::try_parse(&request.product_id).is_err() {
+            problems.push((
+                format!("items[{index}].product_id"),
+                "is not a product id".to_owned(),
+            ));
+        }
+    }
+    problems
+}
+
 /// The priced lines and their currency, or every problem found.
 pub fn price_lines<S: BuildHasher>(
     requests: &[LineRequest],
@@ -166,6 +189,24 @@ mod tests {
                 "items[3].product_id"
             ]
         );
+    }
+
+    #[test]
+    fn a_request_with_too_many_lines_is_refused_without_naming_each_line() {
+        let many: Vec<LineRequest> = (0..=MAX_LINES).map(|_| line("not-an-id", 1)).collect();
+        assert_eq!(
+            shape_problems(&many),
+            [("items".to_owned(), "must have 1 to 50 lines".to_owned())]
+        );
+        assert_eq!(shape_problems(&[]).len(), 1);
+    }
+
+    #[test]
+    fn product_ids_must_be_uuids() {
+        let id = "0b5e1f4c-3c4a-4f6e-9d0a-2b7c1e8f9a10";
+        let problems = shape_problems(&[line(id, 1), line("p-1", 1), line(&"x".repeat(5000), 1)]);
+        let fields: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(fields, ["items[1].product_id", "items[2].product_id"]);
     }
 
     #[test]

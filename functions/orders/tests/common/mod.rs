@@ -14,6 +14,13 @@ use orders::{
 use shop_events::ParkingQueue;
 use shop_testkit::{Moto, stack};
 
+/// Orders' copies of three catalog products (ids are the catalog's UUIDs).
+pub const KETTLE: &str = "6f1c0a7e-0000-4000-8000-000000000001";
+pub const MUG: &str = "6f1c0a7e-0000-4000-8000-000000000002";
+pub const DISCONTINUED: &str = "6f1c0a7e-0000-4000-8000-000000000003";
+/// A well-formed id no product has.
+pub const UNKNOWN: &str = "6f1c0a7e-0000-4000-8000-0000000000ff";
+
 pub struct Setup {
     pub orders: Orders,
     pub projector: Projector,
@@ -43,15 +50,15 @@ pub async fn setup() -> Setup {
         "OrdersProjectorFunction",
         orders::SERVICE,
     );
-    for (id, price_cents, active) in [
-        ("p-kettle", 2999, true),
-        ("p-mug", 899, true),
-        ("p-old", 100, false),
+    for (id, sku, price_cents, active) in [
+        (KETTLE, "KETTLE", 2999, true),
+        (MUG, "MUG", 899, true),
+        (DISCONTINUED, "OLD", 100, false),
     ] {
         let product = Product {
             id: id.to_owned(),
-            sku: id.trim_start_matches("p-").to_uppercase(),
-            name: id.to_owned(),
+            sku: sku.to_owned(),
+            name: sku.to_lowercase(),
             price_cents,
             currency: "EUR".to_owned(),
             active,
@@ -95,11 +102,11 @@ pub fn kettles_and_a_mug() -> PlaceOrder {
     PlaceOrder {
         lines: vec![
             LineRequest {
-                product_id: "p-kettle".into(),
+                product_id: KETTLE.into(),
                 quantity: 2,
             },
             LineRequest {
-                product_id: "p-mug".into(),
+                product_id: MUG.into(),
                 quantity: 1,
             },
         ],
