@@ -122,8 +122,23 @@ async fn disarm_fault(State(edge): State<Edge>, Path(id): Path<String>) -> Statu
     }
 }
 
+/// DynamoDB operations that write items, and so may put records on a table's stream.
+const TABLE_WRITES: [&str; 5] = [
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
 async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let writes_a_table = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|target| target.strip_prefix("DynamoDB_20120810."))
+        .is_some_and(|operation| TABLE_WRITES.contains(&operation));
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
@@ -142,6 +157,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
             let status = reply.status();
             let headers = reply.headers().clone();
             let body = reply.bytes().await.unwrap_or_default();
+            if writes_a_table {
+                edge.controls.table_writes.notify_waiters();
+            }
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = status;
             for (name, value) in &headers {

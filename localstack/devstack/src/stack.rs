@@ -4,6 +4,7 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
@@ -115,6 +116,9 @@ pub struct Controls {
     pub counters: Counters,
     pub faults: Faults,
     pub time_scale: u32,
+    /// Woken whenever a DynamoDB write passes the edge, so idle stream pollers look again at
+    /// once instead of polling moto on a short timer.
+    pub table_writes: Arc<tokio::sync::Notify>,
 }
 
 /// What the running stack offers.
@@ -201,6 +205,7 @@ impl Stack {
             counters: counters.clone(),
             faults,
             time_scale: options.time_scale,
+            table_writes: Arc::default(),
         };
         let tasks = run_sources(
             (edge_listener, api_listener),

@@ -43,7 +43,9 @@ pub async fn run(delivery: Delivery, deliverer: Deliverer) {
             .receive_message()
             .queue_url(&delivery.queue_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(1)
+            // SQS's longest poll: an idle rule costs moto one request per 20 seconds, and a
+            // message still comes back the moment it arrives.
+            .wait_time_seconds(20)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await;

@@ -64,7 +64,10 @@ pub struct Poller {
     pub controls: Controls,
 }
 
+/// How long an idle mapping waits before it looks again, unless a table write wakes it: short
+/// at first, then longer, so an idle stack does not keep moto busy.
 const IDLE_POLL: Duration = Duration::from_millis(200);
+const MAX_IDLE_POLL: Duration = Duration::from_secs(2);
 const WINDOW_POLL: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -82,7 +85,12 @@ struct Shard {
 /// Runs the mapping until the task is aborted.
 pub async fn run(mapping: StreamMapping, poller: Poller) {
     let mut shards: HashMap<String, Shard> = HashMap::new();
+    let mut idle_poll = IDLE_POLL;
     loop {
+        // Registered before reading, so a write while the shards are read still wakes the wait.
+        let written = poller.controls.table_writes.notified();
+        tokio::pin!(written);
+        written.as_mut().enable();
         if let Err(error) = discover_shards(&mapping, &poller.streams, &mut shards).await {
             tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "cannot describe the stream");
         }
@@ -99,8 +107,13 @@ pub async fn run(mapping: StreamMapping, poller: Poller) {
                 shard.last_delivered = last;
             }
         }
-        if !any_records {
-            tokio::time::sleep(IDLE_POLL).await;
+        if any_records {
+            idle_poll = IDLE_POLL;
+        } else {
+            tokio::select! {
+                () = tokio::time::sleep(idle_poll) => idle_poll = (idle_poll * 2).min(MAX_IDLE_POLL),
+                () = written => idle_poll = IDLE_POLL,
+            }
         }
     }
 }
