@@ -8,6 +8,7 @@ use axum::{Router, http::Method};
 use catalog::{adapters::ProductTable, entrypoints::http, service::Catalog};
 
 use serde_json::{Value, json};
+use shop_http::pagination::encode_cursor;
 use shop_observability::capture::CapturedLogs;
 use shop_testkit::{
     Moto,
@@ -406,7 +407,70 @@ async fn only_public_product_fields_reach_the_logs_malformed_or_well_formed() {
     send(&app, &ApiRequest::get("/products?limit=100")).await;
 
     let output = captured.output();
-    assert_eq!(captured.access_lines().len(), 11);
+    assert_eq!(captured.access_lines().len(), 11, "{output}");
     assert!(!output.contains(&marker), "{output}");
     assert!(output.contains(&sku), "a product's SKU is logged");
+}
+
+#[tokio::test]
+async fn one_list_request_reads_a_bounded_part_of_the_table() {
+    let app = catalog().await;
+    for n in 0..10 {
+        let id = create(&app, &kettle(&format!("GONE-{n}"))).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/products/{id}");
+        let gone = send(&app, &ApiRequest::delete(&path).caller(As::admin())).await;
+        assert_eq!(gone.status, 204);
+    }
+
+    // Four scans of one item each: a short page and a cursor, not a read of all ten.
+    let first = send(&app, &ApiRequest::get("/products?limit=1")).await;
+    assert_eq!(first.status, 200, "{:#}", first.body);
+    assert_eq!(first.body["items"], json!([]));
+    let mut pages = 1;
+    let mut cursor = first.body["next_cursor"].as_str().map(str::to_owned);
+    assert!(
+        cursor.is_some(),
+        "the scan budget ran out before the table did"
+    );
+    while let Some(next) = cursor {
+        let page = send(
+            &app,
+            &ApiRequest::get(&format!("/products?limit=1&cursor={next}")),
+        )
+        .await;
+        assert_eq!(page.body["items"], json!([]));
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        pages += 1;
+    }
+    assert!(
+        pages >= 3,
+        "ten items at four per request take three requests"
+    );
+    assert_problem(
+        &send(&app, &ApiRequest::get("/products?limit=101")).await,
+        400,
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_of_another_shape_is_a_400() {
+    let app = catalog().await;
+    let id = uuid::Uuid::new_v4();
+    for position in [
+        json!({"after": id, "sku": "KET-1"}),
+        json!({"after": "KET-1"}),
+        json!({"id": id}),
+    ] {
+        let cursor = encode_cursor(&position);
+        let response = send(
+            &app,
+            &ApiRequest::get(&format!("/products?cursor={cursor}")),
+        )
+        .await;
+        assert_problem(&response, 400);
+        assert_eq!(response.body["errors"][0]["field"], "cursor");
+    }
 }

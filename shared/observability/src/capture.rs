@@ -1,8 +1,18 @@
 //! Log capture for tests that prove what reaches (or never reaches) the logs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use tracing::subscriber::DefaultGuard;
+use tracing::{
+    Dispatch,
+    subscriber::{DefaultGuard, NoSubscriber},
+};
+
+/// With a single scoped subscriber registered, tracing computes a callsite's interest
+/// from the default of whichever thread hits it first: another test's thread, without
+/// a subscriber, would switch the callsite off for this one too. A second, inert
+/// registration makes tracing ask every registered subscriber instead, and rebuilding
+/// the cache switches back on what was switched off before this capture began.
+static INERT: OnceLock<Dispatch> = OnceLock::new();
 
 /// The JSON lines logged on this thread while the guard lives, as `logging::init` formats them.
 #[derive(Debug, Clone, Default)]
@@ -20,9 +30,8 @@ impl CapturedLogs {
             .with_span_list(true)
             .with_writer(move || writer.clone())
             .finish();
+        INERT.get_or_init(|| Dispatch::new(NoSubscriber::default()));
         let guard = tracing::subscriber::set_default(subscriber);
-        // A callsite first hit on another test's thread while this subscriber was being
-        // registered can keep the interest it computed without it; asking again closes that.
         tracing::callsite::rebuild_interest_cache();
         (captured, guard)
     }

@@ -198,7 +198,9 @@ impl ProductTable {
     ///
     /// A filtered Scan can return pages with fewer matches than asked, so this reads on until
     /// the page is full and continues the next page after the last product returned, not
-    /// where DynamoDB stopped reading.
+    /// where DynamoDB stopped reading. It reads at most [`MAX_SCANS_PER_PAGE`] Scan pages of
+    /// `limit` items: when they hold too few active products the page is short and continues
+    /// where DynamoDB stopped, so one public request never reads the whole table.
     pub async fn list_active(
         &self,
         limit: usize,
@@ -207,7 +209,7 @@ impl ProductTable {
         let mut products = Vec::with_capacity(limit);
         let mut start =
             after.map(|id| HashMap::from([("id".to_owned(), AttributeValue::S(id.to_string()))]));
-        loop {
+        for _ in 0..MAX_SCANS_PER_PAGE {
             let page = self
                 .client
                 .scan()
@@ -235,8 +237,15 @@ impl ProductTable {
                 None => return Ok((products, None)),
             }
         }
+        let stopped_at = start
+            .as_ref()
+            .and_then(|key| key.get("id")?.as_s().ok()?.parse().ok());
+        Ok((products, stopped_at))
     }
 }
+
+/// How many Scan pages one list request may read (each of at most `limit` items).
+pub const MAX_SCANS_PER_PAGE: usize = 4;
 
 /// What the create transaction came to. A failed SKU claim (item 1) means the SKU is taken.
 /// A failed product condition (a fresh random id that exists) or a `TransactionConflict` (most

@@ -166,8 +166,12 @@ impl From<Product> for ProductView {
     }
 }
 
-/// The cursor's content: the id of the last product of the previous page.
+/// The cursor's content: the id of the last product of the previous page, or of the item
+/// where the previous page's scan budget ran out. Any product id is a position within the
+/// public list, so a well-formed cursor can only move a client within it; a cursor with
+/// another shape is a 400.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListPosition {
     after: Uuid,
 }
