@@ -217,3 +217,39 @@ fn every_publisher_may_put_events_only_under_its_own_source() {
     }
     assert_eq!(publishers, 6, "the six publishers were found");
 }
+
+/// An alarm nobody hears is a log line: every alarm notifies the alarm topic when it fires and
+/// when it clears, and the composite "shop unhealthy" alarm watches every other one.
+#[test]
+fn every_alarm_reaches_the_alarm_topic_and_the_composite_alarm() {
+    let template = shop();
+    let topic = json!([{"Ref": "AlarmTopic"}]);
+    let composite = template
+        .of_kind(ResourceKind::CompositeAlarm)
+        .find_map(|alarm| match &alarm.properties {
+            Properties::NotEmulated(properties) => Some(properties["AlarmRule"].to_string()),
+            _ => None,
+        })
+        .expect("a composite alarm");
+    let alarms: Vec<_> = template
+        .resources
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::Alarm | ResourceKind::CompositeAlarm))
+        .collect();
+    assert!(alarms.len() > 10);
+    for alarm in alarms {
+        let Properties::NotEmulated(properties) = &alarm.properties else {
+            panic!("{} is read as written", alarm.logical_id);
+        };
+        for actions in ["AlarmActions", "OKActions"] {
+            assert_eq!(properties[actions], topic, "{}.{actions}", alarm.logical_id);
+        }
+        if alarm.kind == ResourceKind::Alarm {
+            assert!(
+                composite.contains(&format!("ALARM(${{{}}})", alarm.logical_id)),
+                "the composite alarm does not watch {}",
+                alarm.logical_id
+            );
+        }
+    }
+}

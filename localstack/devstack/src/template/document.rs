@@ -100,6 +100,14 @@ impl Template {
                         format!("devstack cannot emulate {type_name:?}"),
                     )
                 })?;
+                // devstack does not evaluate conditions: a conditional resource it provisions
+                // would exist locally whatever the condition says.
+                if resource.get("Condition").is_some() && kind.support() == Support::Emulated {
+                    return Err(TemplateError::unsupported(
+                        format!("{logical_id}.Condition"),
+                        "devstack does not evaluate conditions on the resources it emulates",
+                    ));
+                }
                 if raw.iter().any(|r| &r.logical_id == logical_id) {
                     return Err(TemplateError::unsupported(
                         logical_id.clone(),
@@ -198,9 +206,12 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
                 properties: Box::new(function),
             }
         }
-        ResourceKind::LogResourcePolicy | ResourceKind::Alarm | ResourceKind::Dashboard => {
-            Properties::NotEmulated(props)
-        }
+        ResourceKind::LogResourcePolicy
+        | ResourceKind::Alarm
+        | ResourceKind::CompositeAlarm
+        | ResourceKind::Dashboard
+        | ResourceKind::SnsTopic
+        | ResourceKind::SnsSubscription => Properties::NotEmulated(props),
     };
     Ok(Resource {
         logical_id: raw.logical_id,
@@ -380,6 +391,20 @@ Resources:
             notes[0].starts_with("Board (AWS::CloudWatch::Dashboard): accepted, not emulated"),
             "{}",
             notes[0]
+        );
+    }
+
+    #[test]
+    fn a_condition_on_an_emulated_resource_is_refused_not_ignored() {
+        let message =
+            error("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Condition: IsProduction\n");
+        assert!(message.contains("Queue.Condition"), "{message}");
+        assert!(
+            Template::from_yaml(
+                "Resources:\n  Mail:\n    Type: AWS::SNS::Subscription\n    Condition: HasEmail\n    Properties: {}\n"
+            )
+            .is_ok(),
+            "a resource without local effect may be conditional"
         );
     }
 

@@ -20,7 +20,10 @@ pub enum ResourceKind {
     HttpApi,
     StateMachine,
     Alarm,
+    CompositeAlarm,
     Dashboard,
+    SnsTopic,
+    SnsSubscription,
 }
 
 /// What devstack does with a resource of some kind.
@@ -33,7 +36,7 @@ pub enum Support {
 }
 
 impl ResourceKind {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::DynamoDbTable,
         Self::SqsQueue,
         Self::SqsQueuePolicy,
@@ -49,7 +52,10 @@ impl ResourceKind {
         Self::HttpApi,
         Self::StateMachine,
         Self::Alarm,
+        Self::CompositeAlarm,
         Self::Dashboard,
+        Self::SnsTopic,
+        Self::SnsSubscription,
     ];
 
     /// The CloudFormation (or SAM) type name.
@@ -70,7 +76,10 @@ impl ResourceKind {
             Self::HttpApi => "AWS::Serverless::HttpApi",
             Self::StateMachine => "AWS::Serverless::StateMachine",
             Self::Alarm => "AWS::CloudWatch::Alarm",
+            Self::CompositeAlarm => "AWS::CloudWatch::CompositeAlarm",
             Self::Dashboard => "AWS::CloudWatch::Dashboard",
+            Self::SnsTopic => "AWS::SNS::Topic",
+            Self::SnsSubscription => "AWS::SNS::Subscription",
         }
     }
 
@@ -81,8 +90,11 @@ impl ResourceKind {
     /// The one list of what devstack accepts without emulating it.
     pub fn support(self) -> Support {
         match self {
-            Self::Alarm | Self::Dashboard => Support::AcceptedNotEmulated(
+            Self::Alarm | Self::CompositeAlarm | Self::Dashboard => Support::AcceptedNotEmulated(
                 "CloudWatch alarms and dashboards have no local effect",
+            ),
+            Self::SnsTopic | Self::SnsSubscription => Support::AcceptedNotEmulated(
+                "alarm notifications: no alarm fires locally, so nothing is published",
             ),
             Self::LogResourcePolicy => {
                 Support::AcceptedNotEmulated("resource policies: the emulator enforces no IAM")
