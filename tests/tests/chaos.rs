@@ -248,14 +248,7 @@ async fn parked_messages_mentioning(markers: &[&str]) -> Vec<String> {
         .unwrap();
     let mut found = Vec::new();
     for source in devstack::redrive::sources(&template).unwrap() {
-        let url = sqs
-            .get_queue_url()
-            .queue_name(format!("{}-{}", system().stack_name, source.queue))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let url = system().queue_url(&source.queue).await;
         let peeked = sqs
             .receive_message()
             .queue_url(url)

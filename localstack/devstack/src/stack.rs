@@ -106,6 +106,7 @@ pub enum StackError {
 pub const LOCAL_DIFFERENCES: &[&str] = &[
     "IAM: functions' and state machines' calls are not checked against their policies (devstack checks only rule DLQs' queue policies and whether a role may write to its on-failure destination)",
     "API throttling (DefaultRouteSettings) is not applied, and the API writes no access log (AccessLogSettings)",
+    "a function at its concurrency limit (--concurrency) makes further invocations wait instead of throttling them (AWS answers TooManyRequestsException, and retries asynchronous events)",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
 ];
 
@@ -140,7 +141,6 @@ pub struct Stack {
     /// Template resources accepted without local effect, then [`LOCAL_DIFFERENCES`].
     pub notes: Vec<String>,
     pub logs: LogSink,
-    pub counters: Counters,
     pub stack_name: String,
     /// The templates it runs, for tools that read them again (redrive).
     pub templates: Vec<PathBuf>,
@@ -192,21 +192,26 @@ impl Stack {
 
         let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
         let counters = Counters::default();
-        let faults = Faults::new(counters.clone());
-        let lambda = Lambda::new(
-            function_pools(&plan, &binaries, &edge_url, &options, &logs, &faults)?,
-            AsyncContext {
-                sqs: clients.sqs.clone(),
-                counters: counters.clone(),
-                time_scale: options.time_scale,
-            },
-        );
         let controls = Controls {
-            counters: counters.clone(),
-            faults,
+            faults: Faults::new(counters.clone()),
+            counters,
             time_scale: options.time_scale,
             table_writes: Arc::default(),
         };
+        let lambda = Lambda::new(
+            function_pools(
+                &plan,
+                &binaries,
+                &edge_url,
+                &options,
+                &logs,
+                &controls.faults,
+            )?,
+            AsyncContext {
+                sqs: clients.sqs.clone(),
+                controls: controls.clone(),
+            },
+        );
         let tasks = run_sources(
             (edge_listener, api_listener),
             &plan,
@@ -236,7 +241,6 @@ impl Stack {
             resolver: provisioned.resolver,
             notes,
             logs,
-            counters,
             stack_name: options.stack_name.clone(),
             templates: options.templates.clone(),
             emulator,

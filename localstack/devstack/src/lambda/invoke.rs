@@ -10,7 +10,7 @@ use std::{
 use bytes::Bytes;
 
 use super::{FunctionPool, FunctionSpec, Outcome, destination::send_failure_record};
-use crate::counters::{Counter, Counters};
+use crate::{counters::Counter, stack::Controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvocationType {
@@ -39,9 +39,8 @@ const ASYNC_RETRY_DELAYS: [Duration; 2] = [Duration::from_mins(1), Duration::fro
 pub struct AsyncContext {
     /// Sends failed events to on-failure destinations.
     pub sqs: aws_sdk_sqs::Client,
-    pub counters: Counters,
-    /// AWS's waits are divided by this (1: real time).
-    pub time_scale: u32,
+    /// The counters, and the time scale AWS's waits are divided by.
+    pub controls: Controls,
 }
 
 /// Every function of the stack.
@@ -117,13 +116,14 @@ enum GivenUp {
 async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) {
     let spec = pool.spec();
     let config = &spec.async_invoke;
-    let scale = context.time_scale.max(1);
+    let scale = context.controls.time_scale.max(1);
     let received = Instant::now();
     let max_age = config.max_event_age / scale;
     let mut attempts = 0_u32;
     let (condition, error) = loop {
         attempts += 1;
         context
+            .controls
             .counters
             .add(Counter::AsyncAttempt, &spec.logical_id);
         let error = match pool.invoke(payload.clone()).await {
@@ -143,14 +143,20 @@ async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) 
     let record = failure_record(spec, condition, attempts, &payload, &error);
     match send_failure_record(&context.sqs, config.on_failure.as_deref(), &record).await {
         Ok(()) => {
-            context.counters.add(Counter::AsyncParked, &spec.logical_id);
+            context
+                .controls
+                .counters
+                .add(Counter::AsyncParked, &spec.logical_id);
             pool.log(&format!(
                 "parked: asynchronous invocation failed after {attempts} attempts ({condition:?}); sent to the on-failure destination"
             ));
             tracing::warn!(function = %spec.logical_id, ?condition, attempts, "asynchronous invocation failed; the event is parked in the on-failure destination");
         }
         Err(why) => {
-            context.counters.add(Counter::AsyncLost, &spec.logical_id);
+            context
+                .controls
+                .counters
+                .add(Counter::AsyncLost, &spec.logical_id);
             pool.log(&format!(
                 "lost: asynchronous invocation failed after {attempts} attempts ({condition:?}) and is dropped: {why}"
             ));
