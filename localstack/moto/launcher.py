@@ -7,12 +7,19 @@ that breaks a consumer written for AWS; each is exercised by tests/tests/moto_pa
   discarded shard and never sees another record, so a stream consumer stalls silently after
   the first cancelled transaction (an order that loses a race, stock that runs out). The patch
   keeps each table's stream shard object and gives it the restored records.
+- AdminInitiateAuth with a password flow signs in a user who never confirmed their sign-up,
+  where Cognito answers UserNotConfirmedException (moto checks this in InitiateAuth only). A
+  login service on the admin flow would hand tokens to unconfirmed accounts locally and never
+  on AWS. The patch refuses them as Cognito does, after the password matched (a wrong password
+  stays NotAuthorizedException).
 
 Usage: python launcher.py [moto_server arguments...]
 """
 
 import sys
 
+from moto.cognitoidp.exceptions import UserNotConfirmedException
+from moto.cognitoidp.models import CognitoIdpBackend, UserStatus
 from moto.dynamodb.models import DynamoDBBackend
 
 
@@ -38,6 +45,31 @@ def _keep_stream_shards(transact_write_items):
 
 
 DynamoDBBackend.transact_write_items = _keep_stream_shards(DynamoDBBackend.transact_write_items)
+
+
+def _refuse_unconfirmed_users(admin_initiate_auth):
+    password_flows = ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH")
+
+    def patched(self, user_pool_id, client_id, auth_flow, auth_parameters):
+        if auth_flow in password_flows:
+            parameters = auth_parameters or {}
+            pool = self.user_pools.get(user_pool_id)
+            user = pool._get_user(parameters.get("USERNAME")) if pool else None
+            if (
+                user is not None
+                and user.enabled
+                and user.password == parameters.get("PASSWORD")
+                and user.status is UserStatus.UNCONFIRMED
+            ):
+                raise UserNotConfirmedException("User is not confirmed.")
+        return admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters)
+
+    return patched
+
+
+CognitoIdpBackend.admin_initiate_auth = _refuse_unconfirmed_users(
+    CognitoIdpBackend.admin_initiate_auth
+)
 
 if __name__ == "__main__":
     from moto.server import main

@@ -1,6 +1,6 @@
-//! What devstack's stream pollers rely on from moto, as patched by
-//! `localstack/moto/launcher.py`: without the patch a stream consumer stalls after the first
-//! cancelled transaction.
+//! What devstack's stream pollers and the auth service rely on from moto, as patched by
+//! `localstack/moto/launcher.py`: without the patches a stream consumer stalls after the first
+//! cancelled transaction, and the admin login flow signs in users who never confirmed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -206,4 +206,83 @@ async fn an_iterator_can_start_after_a_sequence_number() {
             .unwrap(),
         "b"
     );
+}
+
+/// Cognito's AdminInitiateAuth refuses a user whose sign-up is unconfirmed once the password
+/// matched; moto signed them in.
+#[tokio::test]
+async fn the_admin_password_flow_refuses_an_unconfirmed_user_as_cognito_does() {
+    use aws_sdk_cognitoidentityprovider::{
+        operation::admin_initiate_auth::AdminInitiateAuthError,
+        types::{AuthFlowType, ExplicitAuthFlowsType},
+    };
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&Moto::shared().sdk_config().await);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(shop_testkit::unique_name("patched"))
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("patched")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let password = "Patched-Passw0rd-1";
+    cognito
+        .sign_up()
+        .client_id(&client)
+        .username("unconfirmed")
+        .password(password)
+        .send()
+        .await
+        .unwrap();
+    let login = |password: &'static str| {
+        cognito
+            .admin_initiate_auth()
+            .user_pool_id(&pool)
+            .client_id(&client)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", "unconfirmed")
+            .auth_parameters("PASSWORD", password)
+            .send()
+    };
+
+    let refused = login(password).await.unwrap_err();
+    assert!(
+        matches!(
+            refused.as_service_error(),
+            Some(AdminInitiateAuthError::UserNotConfirmedException(_))
+        ),
+        "{refused:?}"
+    );
+    let wrong = login("Wrong-Passw0rd-1").await.unwrap_err();
+    assert!(
+        matches!(
+            wrong.as_service_error(),
+            Some(AdminInitiateAuthError::NotAuthorizedException(_))
+        ),
+        "a wrong password says nothing about confirmation: {wrong:?}"
+    );
+
+    cognito
+        .admin_confirm_sign_up()
+        .user_pool_id(&pool)
+        .username("unconfirmed")
+        .send()
+        .await
+        .unwrap();
+    let signed_in = login(password).await.unwrap();
+    assert!(signed_in.authentication_result.is_some());
 }

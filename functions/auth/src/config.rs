@@ -36,6 +36,7 @@ impl HttpConfig {
             },
             lockout: Lockout {
                 max_failures: number("LOGIN_MAX_FAILURES")?,
+                max_failures_per_account: number("LOGIN_MAX_FAILURES_PER_ACCOUNT")?,
                 max_failures_per_source: number("LOGIN_MAX_FAILURES_PER_SOURCE")?,
                 window_secs: number("LOGIN_WINDOW_SECONDS")?,
             },

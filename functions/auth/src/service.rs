@@ -6,9 +6,10 @@ use time::OffsetDateTime;
 
 use crate::{
     adapters::{
-        Customer, Customers, IdentityProvider, LoginAttempts, PoolUser, ProviderError, Tokens,
+        Customer, Customers, IdentityProvider, LoginAttempts, PoolUser, ProviderError, StoreError,
+        Tokens,
     },
-    domain::{Email, Lockout, PasswordPolicy},
+    domain::{Counter, Email, Lockout, PasswordPolicy},
 };
 
 pub const NAME_MAX_CHARS: usize = 100;
@@ -154,8 +155,15 @@ impl Auth {
         Ok(())
     }
 
-    /// Logs a user in, unless their account or source is over its failure limit. Every
-    /// attempt is one audit log line and one metric; neither contains the password.
+    /// Logs a user in, unless the account from this source, the account, or the source is
+    /// over its failure limit. Every attempt is one audit log line and one metric; neither
+    /// contains the password.
+    ///
+    /// The attempt takes its counts (`domain::lockout`) before Cognito sees the password, so
+    /// parallel guesses are each counted before any is checked. A failed guess keeps them; a
+    /// success gives back the account's and the source's and clears the account-from-source
+    /// counter (the caller proved the password from there); an attempt Cognito could not
+    /// answer was no guess and gives all back.
     pub async fn login(
         &self,
         email: &str,
@@ -167,28 +175,36 @@ impl Auth {
         let account = email.hashed();
         let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
         let window = self.lockout.window(now);
-        let account_key = format!("account#{account}#{}", window.index);
-        let source_key = format!("source#{}#{}", source.ip, window.index);
+        let [from_source, of_account, of_source] =
+            self.lockout.counters(&account, &source.ip, window);
+        let expires_at = self.lockout.expires_at(window);
 
-        let account_failures = self
-            .attempts
-            .failures(&account_key)
-            .await
-            .map_err(unavailable)?;
-        let source_failures = self
-            .attempts
-            .failures(&source_key)
-            .await
-            .map_err(unavailable)?;
-        if let Some(retry_after) = self
-            .lockout
-            .retry_after(account_failures, source_failures, now)
-        {
-            audit(&account, source, "throttled", "too_many_failures");
-            Metrics::new(crate::SERVICE)
-                .count("LoginThrottled", 1)
-                .emit();
-            return Err(AuthError::Throttled { retry_after });
+        let mut taken: Vec<&Counter> = Vec::new();
+        for counter in [&from_source, &of_account, &of_source] {
+            match self
+                .attempts
+                .reserve(&counter.key, counter.limit, expires_at)
+                .await
+            {
+                Ok(true) => taken.push(counter),
+                Ok(false) => {
+                    self.give_back(&taken).await;
+                    let reason = format!("too_many_failures_{}", counter.scope.as_str());
+                    audit(&account, source, "throttled", &reason);
+                    Metrics::new(crate::SERVICE)
+                        .dimension("limit", counter.scope.as_str())
+                        .count("LoginThrottled", 1)
+                        .emit();
+                    return Err(AuthError::Throttled {
+                        retry_after: self.lockout.retry_after(now),
+                    });
+                }
+                Err(error) => {
+                    self.give_back(&taken).await;
+                    audit(&account, source, "error", "counters_unavailable");
+                    return Err(unavailable(error));
+                }
+            }
         }
 
         match self.idp.login(&email, password).await {
@@ -197,10 +213,21 @@ impl Auth {
                 Metrics::new(crate::SERVICE)
                     .count("LoginSucceeded", 1)
                     .emit();
-                self.attempts
-                    .clear(&account_key)
-                    .await
-                    .map_err(unavailable)?;
+                // Boxed: three SDK calls side by side would make every login's future large.
+                let (cleared, account_back, source_back) = tokio::join!(
+                    Box::pin(self.attempts.clear(&from_source.key)),
+                    Box::pin(self.attempts.release(&of_account.key)),
+                    Box::pin(self.attempts.release(&of_source.key)),
+                );
+                for (counter, result) in [
+                    (&from_source, cleared),
+                    (&of_account, account_back),
+                    (&of_source, source_back),
+                ] {
+                    if let Err(error) = result {
+                        counter_left(counter, &error);
+                    }
+                }
                 Ok(tokens)
             }
             Err(ProviderError::BadCredentials(reason)) => {
@@ -209,17 +236,23 @@ impl Auth {
                     .dimension("reason", reason)
                     .count("LoginFailed", 1)
                     .emit();
-                for key in [&account_key, &source_key] {
-                    self.attempts
-                        .record_failure(key, window.ends_at + self.lockout.window_secs)
-                        .await
-                        .map_err(unavailable)?;
-                }
                 Err(AuthError::LoginFailed)
             }
             Err(other) => {
+                self.give_back(&taken).await;
                 audit(&account, source, "error", "provider_unavailable");
                 Err(other.into())
+            }
+        }
+    }
+
+    /// Returns one count to each counter. A count that cannot be returned stays taken until its
+    /// window ends, which errs towards refusing: it is logged, and the answer the attempt earned
+    /// stands.
+    async fn give_back(&self, counters: &[&Counter]) {
+        for counter in counters {
+            if let Err(error) = self.attempts.release(&counter.key).await {
+                counter_left(counter, &error);
             }
         }
     }
@@ -246,6 +279,15 @@ impl Auth {
             groups: caller.groups.clone(),
         })
     }
+}
+
+/// A count that stays taken after an attempt that should have returned it.
+fn counter_left(counter: &Counter, error: &StoreError) {
+    tracing::warn!(
+        counter = %counter.key,
+        error = %shop_aws::error_chain(error),
+        "a login count could not be returned; it stays until its window ends"
+    );
 }
 
 /// The audit line of one login attempt.

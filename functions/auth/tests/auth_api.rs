@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use auth::{
     adapters::{Customers, IdentityProvider, LoginAttempts},
-    domain::{Lockout, PasswordPolicy},
+    domain::{Email, Lockout, PasswordPolicy},
     entrypoints::{http, stream::CustomerEvents},
     service::Auth,
 };
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use devstack::template::Resolver;
 use serde_json::{Value, json};
@@ -31,25 +32,62 @@ struct Setup {
     app: Router,
     resolver: Resolver,
     config: SdkConfig,
+    lockout: Lockout,
 }
 
+/// 3 failures per account and source, 6 per account, 100 per source, in 3 s windows.
+const LOCKOUT: Lockout = Lockout {
+    max_failures: 3,
+    max_failures_per_account: 6,
+    max_failures_per_source: 100,
+    window_secs: 3,
+};
+
+/// Windows long enough that a test of the limits runs within one.
+const LONG_WINDOWS: Lockout = Lockout {
+    window_secs: 3600,
+    ..LOCKOUT
+};
+
 /// The whole template on moto, and the auth router over it. `auto_confirm` as on a local
-/// stage; the lockout allows 3 failures per account in a 3 s window.
+/// stage.
 async fn setup(auto_confirm: bool) -> Setup {
+    setup_with(auto_confirm, LOCKOUT).await
+}
+
+async fn setup_with(auto_confirm: bool, lockout: Lockout) -> Setup {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let auth = Auth {
+    let pool = stack::name(&resolver, "UserPool");
+    let auth = auth_over(&config, &resolver, pool, lockout, auto_confirm);
+    auth.idp.connect().await.unwrap();
+    Setup {
+        app: http::router(auth),
+        resolver,
+        config,
+        lockout,
+    }
+}
+
+fn auth_over(
+    config: &SdkConfig,
+    resolver: &Resolver,
+    user_pool: String,
+    lockout: Lockout,
+    auto_confirm: bool,
+) -> Auth {
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    Auth {
         idp: IdentityProvider::new(
-            aws_sdk_cognitoidentityprovider::Client::new(&config),
-            stack::name(&resolver, "UserPool"),
-            stack::name(&resolver, "UserPoolClient"),
+            aws_sdk_cognitoidentityprovider::Client::new(config),
+            user_pool,
+            stack::name(resolver, "UserPoolClient"),
         ),
         attempts: LoginAttempts::new(
             dynamodb.clone(),
-            stack::name(&resolver, "LoginAttemptsTable"),
+            stack::name(resolver, "LoginAttemptsTable"),
         ),
-        customers: Customers::new(dynamodb, stack::name(&resolver, "CustomersTable")),
+        customers: Customers::new(dynamodb, stack::name(resolver, "CustomersTable")),
         policy: PasswordPolicy {
             min_length: 12,
             require_lowercase: true,
@@ -57,18 +95,27 @@ async fn setup(auto_confirm: bool) -> Setup {
             require_numbers: true,
             require_symbols: false,
         },
-        lockout: Lockout {
-            max_failures: 3,
-            max_failures_per_source: 100,
-            window_secs: 3,
-        },
+        lockout,
         auto_confirm,
-    };
-    auth.idp.connect().await.unwrap();
-    Setup {
-        app: http::router(auth),
-        resolver,
-        config,
+    }
+}
+
+/// A client address no other test uses, so counters per source start at zero.
+fn source() -> String {
+    let id = uuid::Uuid::new_v4();
+    let [a, b, c, ..] = *id.as_bytes();
+    format!("10.{a}.{b}.{c}")
+}
+
+/// Waits for a fresh window unless `needed` seconds of the current one remain.
+async fn window_with_room(lockout: Lockout, needed: Duration) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let window = Duration::from_secs(lockout.window_secs);
+    let into = Duration::from_millis(u64::try_from(now.as_millis() % window.as_millis()).unwrap());
+    if window - into < needed {
+        tokio::time::sleep(window - into).await;
     }
 }
 
@@ -95,6 +142,41 @@ impl Setup {
             &json!({"email": email, "password": password}),
         )
         .await
+    }
+
+    async fn login_from(&self, source: &str, email: &str, password: &str) -> ApiResponse {
+        let request = ApiRequest::post("/auth/login")
+            .from_source(source)
+            .json(&json!({"email": email, "password": password}));
+        send(&self.app, &request).await
+    }
+
+    /// The counts taken in the current window by `email` from `source`, from the account and
+    /// from the source, as stored (`None`: no counter).
+    async fn counts(&self, email: &str, source: &str) -> [Option<i64>; 3] {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&self.config);
+        let account = Email::parse(email).unwrap().hashed();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let counters = self
+            .lockout
+            .counters(&account, source, self.lockout.window(now));
+        let mut counts = [None; 3];
+        for (count, counter) in counts.iter_mut().zip(&counters) {
+            let item = dynamodb
+                .get_item()
+                .table_name(stack::name(&self.resolver, "LoginAttemptsTable"))
+                .key("key", AttributeValue::S(counter.key.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item;
+            *count = item.map(|item| item["failures"].as_n().unwrap().parse().unwrap());
+        }
+        counts
     }
 
     /// A confirmed customer's email.
@@ -280,21 +362,21 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
 }
 
 #[tokio::test]
-async fn too_many_failures_lock_the_account_until_the_window_ends() {
+async fn too_many_failures_from_one_source_lock_it_out_of_the_account_until_the_window_ends() {
     let setup = setup(true).await;
     let email = setup.customer().await;
-    // Start at the beginning of a 3 s window so all attempts fall in it.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(
-        3000 - u64::try_from(now.as_millis() % 3000).unwrap(),
-    ))
-    .await;
+    let here = source();
+    window_with_room(LOCKOUT, Duration::from_secs(3)).await;
     for _ in 0..3 {
-        assert_eq!(setup.login(&email, "Wrong-Password-1").await.status, 401);
+        assert_eq!(
+            setup
+                .login_from(&here, &email, "Wrong-Password-1")
+                .await
+                .status,
+            401
+        );
     }
-    let locked = setup.login(&email, PASSWORD).await;
+    let locked = setup.login_from(&here, &email, PASSWORD).await;
     assert_eq!(locked.status, 429, "even the right password waits");
     let retry_after: u64 = locked.headers["retry-after"]
         .to_str()
@@ -304,7 +386,172 @@ async fn too_many_failures_lock_the_account_until_the_window_ends() {
     assert!((1..=3).contains(&retry_after));
 
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
-    assert_eq!(setup.login(&email, PASSWORD).await.status, 200);
+    assert_eq!(setup.login_from(&here, &email, PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_strangers_failures_from_another_source_do_not_lock_the_customer_out() {
+    let setup = setup_with(true, LONG_WINDOWS).await;
+    let email = setup.customer().await;
+    let (stranger, customer) = (source(), source());
+    window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
+    for _ in 0..LONG_WINDOWS.max_failures {
+        assert_eq!(
+            setup
+                .login_from(&stranger, &email, "Wrong-Password-1")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        setup.login_from(&stranger, &email, PASSWORD).await.status,
+        429,
+        "the stranger's own address is locked out of the account"
+    );
+    assert_eq!(
+        setup.login_from(&customer, &email, PASSWORD).await.status,
+        200,
+        "the customer, elsewhere, is not"
+    );
+}
+
+#[tokio::test]
+async fn failures_from_many_sources_lock_the_account_at_its_own_higher_limit() {
+    let setup = setup_with(true, LONG_WINDOWS).await;
+    let email = setup.customer().await;
+    window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
+    let per_source = LONG_WINDOWS.max_failures;
+    let sources = LONG_WINDOWS.max_failures_per_account / per_source;
+    for _ in 0..sources {
+        let guesser = source();
+        for _ in 0..per_source {
+            assert_eq!(
+                setup
+                    .login_from(&guesser, &email, "Wrong-Password-1")
+                    .await
+                    .status,
+                401
+            );
+        }
+    }
+    let locked = setup.login_from(&source(), &email, PASSWORD).await;
+    assert_eq!(
+        locked.status, 429,
+        "a source that never failed meets the account's limit"
+    );
+    assert!(locked.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_source_failing_at_many_accounts_is_locked_out_of_every_account() {
+    let lockout = Lockout {
+        max_failures_per_source: 4,
+        ..LONG_WINDOWS
+    };
+    let setup = setup_with(true, lockout).await;
+    let customer = setup.customer().await;
+    let guesser = source();
+    window_with_room(lockout, Duration::from_secs(30)).await;
+    for _ in 0..4 {
+        // Unknown accounts count too: a guess cannot tell them apart.
+        assert_eq!(
+            setup.login_from(&guesser, &email(), PASSWORD).await.status,
+            401
+        );
+    }
+    assert_eq!(
+        setup.login_from(&guesser, &customer, PASSWORD).await.status,
+        429,
+        "an account it never tried"
+    );
+    assert_eq!(
+        setup
+            .login_from(&source(), &customer, PASSWORD)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_get_401_up_to_the_limit_and_429_after_it() {
+    let setup = setup_with(true, LONG_WINDOWS).await;
+    let email = setup.customer().await;
+    let guesser = source();
+    window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let app = setup.app.clone();
+        let request = ApiRequest::post("/auth/login")
+            .from_source(&guesser)
+            .json(&json!({"email": email, "password": "Wrong-Password-1"}));
+        guesses.spawn(async move { send(&app, &request).await.status });
+    }
+    let mut statuses = guesses.join_all().await;
+    statuses.sort_unstable();
+    let limit = usize::try_from(LONG_WINDOWS.max_failures).unwrap();
+    assert_eq!(statuses[..limit], vec![401; limit]);
+    assert_eq!(statuses[limit..], vec![429; 20 - limit]);
+    assert_eq!(
+        setup.counts(&email, &guesser).await,
+        [Some(3), Some(3), Some(3)],
+        "refused guesses hold no count"
+    );
+}
+
+#[tokio::test]
+async fn a_login_gives_back_its_counts_and_forgives_its_sources_failures() {
+    let setup = setup_with(true, LONG_WINDOWS).await;
+    let email = setup.customer().await;
+    let here = source();
+    window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
+    for _ in 0..2 {
+        assert_eq!(
+            setup
+                .login_from(&here, &email, "Wrong-Password-1")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        setup.counts(&email, &here).await,
+        [Some(2), Some(2), Some(2)]
+    );
+
+    assert_eq!(setup.login_from(&here, &email, PASSWORD).await.status, 200);
+    assert_eq!(
+        setup.counts(&email, &here).await,
+        [None, Some(2), Some(2)],
+        "the pair is forgiven; the account and the source keep the failures, not the login"
+    );
+}
+
+#[tokio::test]
+async fn an_attempt_cognito_cannot_answer_is_no_guess_and_holds_no_count() {
+    let setup = setup_with(true, LONG_WINDOWS).await;
+    let email = setup.customer().await;
+    let here = source();
+    let without_pool = http::router(auth_over(
+        &setup.config,
+        &setup.resolver,
+        "us-east-1_gone".to_owned(),
+        LONG_WINDOWS,
+        true,
+    ));
+    window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
+    for _ in 0..=LONG_WINDOWS.max_failures {
+        let request = ApiRequest::post("/auth/login")
+            .from_source(&here)
+            .json(&json!({"email": email, "password": PASSWORD}));
+        assert_eq!(send(&without_pool, &request).await.status, 500);
+    }
+    assert_eq!(
+        setup.counts(&email, &here).await,
+        [Some(0), Some(0), Some(0)]
+    );
+    assert_eq!(setup.login_from(&here, &email, PASSWORD).await.status, 200);
 }
 
 #[tokio::test]

@@ -267,13 +267,13 @@ fn print_banner(
             "    curl -si -X POST {}/products -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\\n      -d '{{\"sku\":\"LAMP-1\",\"name\":\"Desk lamp\",\"price_cents\":4500,\"currency\":\"EUR\"}}'",
             e.api_url
         );
-        if let Some(client) = &e.user_pool_client_id {
-            println!("    # a fresh token: Cognito's InitiateAuth through the edge");
-            println!(
-                "    curl -s {} -H 'x-amz-target: AWSCognitoIdentityProviderService.InitiateAuth' -H 'content-type: application/x-amz-json-1.1' \\\n      -d '{{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"{client}\",\"AuthParameters\":{{\"USERNAME\":\"{}\",\"PASSWORD\":\"{}\"}}}}'",
-                e.edge_url, seeded.admin.email, seeded.admin.password
-            );
-        }
+        // Through the API, as on AWS: the app client lets no one check a password with Cognito
+        // directly, past auth's lockout and audit.
+        println!("    # a fresh token: log in through the API");
+        println!(
+            "    curl -s -X POST {}/auth/login -H 'content-type: application/json' \\\n      -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
+            e.api_url, seeded.admin.email, seeded.admin.password
+        );
     }
     if !stack.notes.is_empty() {
         println!();

@@ -195,10 +195,13 @@ async fn create_user(
             .await
             .map_err(|e| cognito_failed(email, e))?;
     }
+    // The admin flow, as the auth service signs users in: the app client allows no other
+    // password flow. Seeding calls the emulator with devstack's own credentials.
     let auth = cognito
-        .initiate_auth()
+        .admin_initiate_auth()
+        .user_pool_id(pool)
         .client_id(client_id)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
         .auth_parameters("USERNAME", email)
         .auth_parameters("PASSWORD", password)
         .send()

@@ -46,6 +46,7 @@ pub struct ApiRequest {
     caller: As,
     headers: Vec<(String, String)>,
     body: Option<String>,
+    source_ip: Option<String>,
 }
 
 impl ApiRequest {
@@ -56,6 +57,7 @@ impl ApiRequest {
             caller: As::Anonymous,
             headers: Vec::new(),
             body: None,
+            source_ip: None,
         }
     }
 
@@ -93,6 +95,14 @@ impl ApiRequest {
         self.raw_body("application/json", &body.to_string())
     }
 
+    /// The client's address as the gateway reports it (`requestContext.http.sourceIp`);
+    /// devstack's gateway's own otherwise.
+    #[must_use]
+    pub fn from_source(mut self, ip: &str) -> Self {
+        self.source_ip = Some(ip.into());
+        self
+    }
+
     #[must_use]
     pub fn raw_body(mut self, content_type: &str, body: &str) -> Self {
         self.body = Some(body.into());
@@ -121,7 +131,7 @@ impl ApiRequest {
                 "token_use": "access",
             })),
         };
-        payload::request_event(&MatchedRequest {
+        let mut event = payload::request_event(&MatchedRequest {
             method: &self.method,
             path,
             query,
@@ -130,7 +140,11 @@ impl ApiRequest {
             route_key: "$default",
             path_parameters: HashMap::new(),
             claims: claims.as_ref().and_then(Value::as_object),
-        })
+        });
+        if let Some(ip) = &self.source_ip {
+            event.request_context.http.source_ip = Some(ip.clone());
+        }
+        event
     }
 }
 

@@ -5,8 +5,9 @@ use aws_sdk_cognitoidentityprovider::{
     Client,
     error::{DisplayErrorContext, SdkError},
     operation::{
-        admin_get_user::AdminGetUserError, confirm_sign_up::ConfirmSignUpError,
-        initiate_auth::InitiateAuthError, sign_up::SignUpError,
+        admin_get_user::AdminGetUserError, admin_initiate_auth::AdminInitiateAuthError,
+        confirm_sign_up::ConfirmSignUpError, initiate_auth::InitiateAuthError,
+        sign_up::SignUpError,
     },
     types::{AttributeType, AuthFlowType, AuthenticationResultType, UserStatusType},
 };
@@ -209,27 +210,32 @@ impl IdentityProvider {
         })
     }
 
+    /// Checks a password with the admin flow, which only a caller allowed
+    /// `cognito-idp:AdminInitiateAuth` on the pool can use: the app client allows no password
+    /// flow of its own, so no one can check passwords against Cognito directly with its public
+    /// id and skip this service's lockout and audit.
     pub async fn login(&self, email: &Email, password: &str) -> Result<Tokens, ProviderError> {
         let output = self
             .client
-            .initiate_auth()
+            .admin_initiate_auth()
+            .user_pool_id(&self.user_pool_id)
             .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
             .auth_parameters("USERNAME", email.as_str())
             .auth_parameters("PASSWORD", password)
             .send()
             .await
             .map_err(|error| match error.as_service_error() {
-                Some(InitiateAuthError::NotAuthorizedException(_)) => {
+                Some(AdminInitiateAuthError::NotAuthorizedException(_)) => {
                     ProviderError::BadCredentials("not_authorized")
                 }
-                Some(InitiateAuthError::UserNotFoundException(_)) => {
+                Some(AdminInitiateAuthError::UserNotFoundException(_)) => {
                     ProviderError::BadCredentials("unknown_user")
                 }
-                Some(InitiateAuthError::UserNotConfirmedException(_)) => {
+                Some(AdminInitiateAuthError::UserNotConfirmedException(_)) => {
                     ProviderError::BadCredentials("not_confirmed")
                 }
-                Some(InitiateAuthError::PasswordResetRequiredException(_)) => {
+                Some(AdminInitiateAuthError::PasswordResetRequiredException(_)) => {
                     ProviderError::BadCredentials("password_reset_required")
                 }
                 _ => error.into(),
@@ -237,6 +243,8 @@ impl IdentityProvider {
         Tokens::from_result(output.authentication_result)
     }
 
+    /// New tokens for a refresh token. This flow stays on the public `InitiateAuth`: it needs
+    /// a refresh token, which only a login hands out, never a password.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ProviderError> {
         let output = self
             .client

@@ -5,5 +5,5 @@ mod lockout;
 mod password;
 
 pub use email::{Email, InvalidEmail};
-pub use lockout::{Lockout, Window};
+pub use lockout::{Counter, Lockout, Scope, Window};
 pub use password::PasswordPolicy;
