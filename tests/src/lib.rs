@@ -22,6 +22,10 @@ use serde_json::Value;
 pub const LOGIN_MAX_FAILURES: u32 = 3;
 pub const LOGIN_WINDOW_SECONDS: u64 = 4;
 
+/// Instances of the auth HTTP function devstack may run at once: enough for every request of
+/// the concurrent-login test to meet its own instance, as on AWS.
+pub const AUTH_CONCURRENCY: usize = 20;
+
 /// How long shipping holds each OrderConfirmed on the test stack: the window in which a
 /// confirmed order can still be cancelled.
 pub const SHIPPING_HOLD_MS: u64 = 3000;
@@ -106,6 +110,9 @@ fn start_devstack() -> System {
                 "LoginWindowSeconds".to_owned(),
                 LOGIN_WINDOW_SECONDS.to_string(),
             );
+            options
+                .function_concurrency
+                .insert("AuthHttpFunction".to_owned(), AUTH_CONCURRENCY);
             options
                 .parameters
                 .insert("EnableTestHooks".to_owned(), "true".to_owned());

@@ -41,6 +41,10 @@ pub struct Options {
     pub parameters: HashMap<String, String>,
     /// Most instances of one function running at once.
     pub concurrency: usize,
+    /// Functions (by logical id) allowed another number of instances than `concurrency`: a
+    /// test that races requests against one function needs as many instances as AWS would
+    /// give it, while the rest of the stack stays small.
+    pub function_concurrency: HashMap<String, usize>,
     /// Build the functions with `cargo build` first; otherwise use what is in the target dir.
     pub build: bool,
     pub release: bool,
@@ -67,6 +71,7 @@ impl Options {
                 ("AutoConfirmSignUps".to_owned(), "true".to_owned()),
             ]),
             concurrency: 4,
+            function_concurrency: HashMap::new(),
             build: true,
             release: false,
             echo_logs: true,
@@ -329,7 +334,12 @@ fn function_pools(
                 environment,
                 timeout: function.timeout,
                 memory_mb: function.memory_mb,
-                max_instances: options.concurrency,
+                max_instances: options
+                    .function_concurrency
+                    .get(&function.logical_id)
+                    .copied()
+                    .unwrap_or(options.concurrency)
+                    .max(1),
                 async_invoke: function.async_invoke.clone(),
             },
             logs.clone(),
