@@ -10,7 +10,7 @@ pub mod problem;
 
 pub use body::{JsonBody, MAX_BODY_BYTES, QueryParams};
 pub use identity::{Admin, Caller};
-pub use openapi::{BearerAuth, Health};
+pub use openapi::{BearerAuth, Health, JsonBodyRejections, Unauthenticated};
 pub use pagination::{Page, PageRequest};
 pub use problem::{FieldError, Problem};
 

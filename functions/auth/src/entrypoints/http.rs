@@ -9,7 +9,9 @@ use axum::{
 };
 use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
-use shop_http::{BearerAuth, Caller, FieldError, Health, JsonBody, Problem};
+use shop_http::{
+    BearerAuth, Caller, FieldError, Health, JsonBody, JsonBodyRejections, Problem, Unauthenticated,
+};
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -86,11 +88,23 @@ struct ApiDoc;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
-    /// At least 12 characters with a lowercase and an uppercase letter and a number.
+    /// The pool's password policy: by default at least 12 characters with a lowercase and an
+    /// uppercase letter and a number, not starting or ending with a space.
+    #[schema(
+        min_length = 12,
+        max_length = 256,
+        pattern = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])\S(.*\S)?$"
+    )]
     pub password: String,
-    #[schema(example = "Ada Lovelace")]
+    /// 1 to 100 characters, not blank.
+    #[schema(
+        example = "Ada Lovelace",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S"
+    )]
     pub name: String,
 }
 
@@ -103,21 +117,26 @@ pub struct SignedUp {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// The code Cognito emailed (any value on a local stage, which confirms at sign-up).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub code: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub refresh_token: String,
 }
 
@@ -154,8 +173,9 @@ pub struct Me {
     post, path = "/auth/signup", tag = "auth", request_body = SignUpRequest,
     responses(
         (status = 201, description = "Created (confirm it next)", body = SignedUp),
-        (status = 400, description = "Invalid email or name, or a password rule broken (each named)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid email or name, or a password rule broken (each named), or malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email has an account", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn signup(
@@ -185,7 +205,8 @@ async fn signup(
     post, path = "/auth/confirm", tag = "auth", request_body = ConfirmRequest,
     responses(
         (status = 204, description = "Confirmed"),
-        (status = 400, description = "Wrong or expired code", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Wrong or expired code (or an unknown or confirmed account), an invalid email, no code, or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn confirm(
@@ -203,8 +224,10 @@ async fn confirm(
     post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens", body = TokensView),
+        (status = 400, description = "Not an email address, or malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "One answer for every failure", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures for this account or source; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn login(
@@ -247,7 +270,9 @@ fn source_ip(context: &RequestContext) -> String {
     post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "Tokens (without a new refresh token)", body = TokensView),
+        (status = 400, description = "No refresh token, or malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn refresh(
@@ -262,7 +287,7 @@ async fn refresh(
     get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 async fn me(State(auth): State<Auth>, caller: Caller) -> Result<Json<Me>, Problem> {

@@ -11,8 +11,8 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use shop_http::{
-    Admin, BearerAuth, FieldError, Health, JsonBody, Page, PageRequest, Problem, QueryParams,
-    pagination::encode_cursor,
+    Admin, BearerAuth, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
+    Problem, QueryParams, Unauthenticated, pagination::encode_cursor,
 };
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use time::OffsetDateTime;
@@ -99,23 +99,38 @@ fn api() -> OpenApiRouter<Catalog> {
 )]
 struct ApiDoc;
 
+// The fields are `Option`s so that the domain reports every missing field at once; the
+// schema says what a valid request holds (the bounds of `domain::validation`), so generated
+// clients and the fuzzer send what the handler accepts.
+
 /// A new product. Every field but `description` is required.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    /// 3 to 32 characters of A-Z, 0-9 and '-'; unique, never changes.
-    #[schema(example = "KETTLE-1L")]
+    /// 3 to 32 characters of A-Z, 0-9 and '-', not starting or ending with '-'; unique,
+    /// never changes.
+    #[schema(
+        value_type = String, required = true, example = "KETTLE-1L",
+        min_length = 3, max_length = 32, pattern = r"^[A-Z0-9][A-Z0-9-]*[A-Z0-9]$"
+    )]
     pub sku: Option<String>,
-    /// 1 to 120 characters.
-    #[schema(example = "Kettle, 1 litre")]
+    /// 1 to 120 characters, not blank, no control characters but line breaks.
+    #[schema(
+        value_type = String, required = true, example = "Kettle, 1 litre",
+        min_length = 1, max_length = 120, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
-    /// Up to 2000 characters.
+    /// Up to 2000 characters, no control characters but line breaks.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
-    /// The price in the currency's smallest unit, greater than 0.
-    #[schema(example = 2999)]
+    /// The price in the currency's smallest unit, 1 to 100,000,000.
+    #[schema(value_type = i64, required = true, example = 2999, minimum = 1, maximum = 100_000_000)]
     pub price_cents: Option<i64>,
-    /// ISO 4217 code.
-    #[schema(example = "EUR")]
+    /// ISO 4217 code: three capital letters.
+    #[schema(value_type = String, required = true, example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -124,9 +139,23 @@ pub struct NewProduct {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductChange {
+    /// 1 to 120 characters, not blank, no control characters but line breaks.
+    #[schema(
+        value_type = String, required = true, example = "Kettle, 1 litre",
+        min_length = 1, max_length = 120, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
+    /// Up to 2000 characters, no control characters but line breaks.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
+    /// The price in the currency's smallest unit, 1 to 100,000,000.
+    #[schema(value_type = i64, required = true, example = 2999, minimum = 1, maximum = 100_000_000)]
     pub price_cents: Option<i64>,
+    /// ISO 4217 code: three capital letters.
+    #[schema(value_type = String, required = true, example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -201,7 +230,7 @@ async fn list_products(
 /// Reads one product, discontinued ones included.
 #[utoipa::path(
     get, path = "/products/{id}", tag = "catalog",
-    params(("id" = String, Path, description = "Product id")),
+    params(("id" = Uuid, Path, description = "Product id (any other text is a 404)")),
     responses(
         (status = 200, description = "The product", body = ProductView),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
@@ -218,15 +247,14 @@ async fn get_product(
 #[utoipa::path(
     post, path = "/products", tag = "catalog",
     request_body = NewProduct,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 201, description = "Created", body = ProductView, headers(("location" = String))),
-        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields, each named, or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "SKU already taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn create_product(
@@ -254,16 +282,17 @@ async fn create_product(
 /// Replaces a product's details (admin only).
 #[utoipa::path(
     put, path = "/products/{id}", tag = "catalog",
-    params(("id" = String, Path, description = "Product id")),
+    params(("id" = Uuid, Path, description = "Product id (any other text is a 404)")),
     request_body = ProductChange,
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "The product's new version", body = ProductView),
-        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields, each named, or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Discontinued, or changed concurrently", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn update_product(
@@ -292,11 +321,11 @@ async fn update_product(
 /// Repeating it is harmless.
 #[utoipa::path(
     delete, path = "/products/{id}", tag = "catalog",
-    params(("id" = String, Path, description = "Product id")),
-    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id (any other text is a 404)")),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 204, description = "Discontinued"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
     )

@@ -5,7 +5,9 @@ use axum::{
     extract::{Path, State},
 };
 use serde::{Deserialize, Serialize};
-use shop_http::{Admin, BearerAuth, FieldError, Health, JsonBody, Problem};
+use shop_http::{
+    Admin, BearerAuth, FieldError, Health, JsonBody, JsonBodyRejections, Problem, Unauthenticated,
+};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -61,12 +63,16 @@ impl StockView {
 #[serde(deny_unknown_fields)]
 pub struct SetStock {
     /// Units on hand, 0 to 1,000,000; not below what is reserved.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub on_hand: i64,
 }
 
 /// A SKU's stock (zero for a SKU never stocked).
 #[utoipa::path(
-    get, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
+    get, path = "/inventory/{sku}", tag = "inventory", params(
+        ("sku" = String, Path, description = "3 to 32 characters of A-Z, 0-9 and '-'",
+            min_length = 3, max_length = 32, pattern = "^[A-Z0-9-]+$"),
+    ),
     responses(
         (status = 200, description = "The stock", body = StockView),
         (status = 400, description = "Not a SKU", body = Problem, content_type = "application/problem+json"),
@@ -82,14 +88,18 @@ async fn get_stock(
 
 /// Sets a SKU's units on hand (admin only).
 #[utoipa::path(
-    put, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
-    request_body = SetStock, security(("bearer" = [])),
+    put, path = "/inventory/{sku}", tag = "inventory", params(
+        ("sku" = String, Path, description = "3 to 32 characters of A-Z, 0-9 and '-'",
+            min_length = 3, max_length = 32, pattern = "^[A-Z0-9-]+$"),
+    ),
+    request_body = SetStock, security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "The new stock", body = StockView),
-        (status = 400, description = "Invalid SKU or quantity", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid SKU or quantity, or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Below the reserved units", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn set_stock(

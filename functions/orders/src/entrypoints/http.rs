@@ -12,8 +12,8 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shop_http::{
-    BearerAuth, Caller, FieldError, Health, JsonBody, Page, PageRequest, Problem, QueryParams,
-    pagination::encode_cursor,
+    BearerAuth, Caller, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
+    Problem, QueryParams, Unauthenticated, pagination::encode_cursor,
 };
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use time::OffsetDateTime;
@@ -102,15 +102,25 @@ struct ApiDoc;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
+    /// A product id of the catalog.
+    #[schema(format = Uuid)]
     pub product_id: String,
     /// 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub quantity: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// A card token from the payment provider (test tokens: tok_visa, tok_declined, ...).
+    /// A card token from the payment provider (test tokens: tok_visa, tok_declined, ...):
+    /// 1 to 128 printable ASCII characters.
+    #[schema(
+        example = "tok_visa",
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]+$"
+    )]
     pub card_token: String,
 }
 
@@ -118,10 +128,52 @@ pub struct PaymentInput {
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
     /// 1 to 50 lines, each product once.
+    #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<LineInput>,
     pub payment: PaymentInput,
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShippingAddress)]
     pub shipping_address: Address,
+}
+
+/// The schema of `domain::Address` as the API takes and shows it: the bounds the service
+/// checks before any lookup. Lines may hold any text but control characters.
+// Never built: it only describes `Address`, which the domain keeps free of OpenAPI.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ShippingAddress {
+    #[schema(
+        example = "Ada Lovelace",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    name: String,
+    #[schema(
+        example = "1 Main St",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    line1: String,
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    line2: Option<String>,
+    #[schema(
+        example = "10115",
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    postal_code: String,
+    #[schema(
+        example = "Berlin",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    city: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "DE", pattern = "^[A-Z]{2}$")]
+    country: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,7 +193,7 @@ pub struct OrderBody {
     pub items: Vec<OrderLine>,
     pub total_cents: i64,
     pub currency: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = ShippingAddress)]
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -229,13 +281,15 @@ pub struct AsOf {
 /// Places an order: 202 once its OrderPlaced event is stored; the saga decides the rest.
 #[utoipa::path(
     post, path = "/orders", tag = "orders", request_body = PlaceOrderRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the same order")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the same order; 1 to 128 visible ASCII characters",
+        min_length = 1, max_length = 128, pattern = r"^[\t -~]+$")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Accepted", body = Accepted, headers(("location" = String))),
-        (status = 400, description = "Invalid lines, address or payment, each field named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid lines, address, payment or Idempotency-Key, each field named, or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 422, description = "The Idempotency-Key was used with another body", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRejections,
     )
 )]
 async fn place_order(
@@ -297,7 +351,8 @@ async fn place_order(
     get, path = "/orders", tag = "orders", params(PageRequest), security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the caller's orders", body = Page<OrderBody>),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 async fn list_orders(
@@ -316,9 +371,11 @@ async fn list_orders(
 
 /// One order; with `as_of=N`, the order as it was after its first N events.
 #[utoipa::path(
-    get, path = "/orders/{id}", tag = "orders", params(("id" = String, Path), AsOf), security(("bearer" = [])),
+    get, path = "/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id (any other text is a 404)"), AsOf), security(("bearer" = [])),
     responses(
         (status = 200, description = "The order", body = OrderBody),
+        (status = 400, description = "`as_of` is not a number", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 404, description = "No such order of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -336,9 +393,10 @@ async fn get_order(
 
 /// The order's audit trail: every event, in order.
 #[utoipa::path(
-    get, path = "/orders/{id}/events", tag = "orders", params(("id" = String, Path)), security(("bearer" = [])),
+    get, path = "/orders/{id}/events", tag = "orders", params(("id" = Uuid, Path, description = "Order id (any other text is a 404)")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The events", body = Vec<TrailEntry>),
+        Unauthenticated,
         (status = 404, description = "No such order of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -358,9 +416,10 @@ async fn order_events(
 
 /// Cancels a confirmed order that has not shipped.
 #[utoipa::path(
-    post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = String, Path)), security(("bearer" = [])),
+    post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = Uuid, Path, description = "Order id (any other text is a 404)")), security(("bearer" = [])),
     responses(
         (status = 202, description = "Cancellation accepted", body = OrderBody),
+        Unauthenticated,
         (status = 404, description = "No such order of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not cancellable in its state", body = Problem, content_type = "application/problem+json"),
     )

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
 };
 use serde::Serialize;
-use shop_http::{Admin, BearerAuth, FieldError, Health, Problem};
+use shop_http::{Admin, BearerAuth, FieldError, Health, Problem, Unauthenticated};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -98,9 +98,10 @@ impl PaymentView {
 /// An order's payment and the provider's books for it (admin only).
 #[utoipa::path(
     get, path = "/payments/{order_id}", tag = "payments", params(("order_id" = String, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "The payment and the provider's ledger", body = PaymentView),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No payment for this order", body = Problem, content_type = "application/problem+json"),
     )

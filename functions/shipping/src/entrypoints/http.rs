@@ -5,7 +5,7 @@ use axum::{
     Json, Router,
     extract::{Path, State},
 };
-use shop_http::{BearerAuth, Caller, FieldError, Health, Problem};
+use shop_http::{BearerAuth, Caller, FieldError, Health, Problem, Unauthenticated};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -41,6 +41,7 @@ struct ApiDoc;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The shipment", body = Object),
+        Unauthenticated,
         (status = 404, description = "No shipment of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
