@@ -114,8 +114,9 @@ async fn window_with_room(lockout: Lockout, needed: Duration) {
         .unwrap();
     let window = Duration::from_secs(lockout.window_secs);
     let into = Duration::from_millis(u64::try_from(now.as_millis() % window.as_millis()).unwrap());
-    if window - into < needed {
-        tokio::time::sleep(window - into).await;
+    let left = window.saturating_sub(into);
+    if left < needed {
+        tokio::time::sleep(left).await;
     }
 }
 
@@ -480,15 +481,15 @@ async fn parallel_wrong_passwords_get_401_up_to_the_limit_and_429_after_it() {
     let email = setup.customer().await;
     let guesser = source();
     window_with_room(LONG_WINDOWS, Duration::from_secs(30)).await;
-    let mut guesses = tokio::task::JoinSet::new();
+    let mut attempts = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let app = setup.app.clone();
         let request = ApiRequest::post("/auth/login")
             .from_source(&guesser)
             .json(&json!({"email": email, "password": "Wrong-Password-1"}));
-        guesses.spawn(async move { send(&app, &request).await.status });
+        attempts.spawn(async move { send(&app, &request).await.status });
     }
-    let mut statuses = guesses.join_all().await;
+    let mut statuses = attempts.join_all().await;
     statuses.sort_unstable();
     let limit = usize::try_from(LONG_WINDOWS.max_failures).unwrap();
     assert_eq!(statuses[..limit], vec![401; limit]);
