@@ -5,6 +5,8 @@
 //! ends. With `SHOP_API_URL`, `AWS_ENDPOINT_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack
 //! writes) set, the same tests run against a stack that is already up.
 
+pub mod fuzz;
+
 use std::{
     path::{Path, PathBuf},
     sync::{OnceLock, mpsc},
@@ -253,6 +255,16 @@ impl System {
             .await
             .expect("counters are JSON");
         counters[counter][scope].as_u64().unwrap_or_default()
+    }
+
+    /// Per function, the grants of its role no call has used yet (`GET /_devstack/iam/unused`).
+    pub async fn unused_grants(&self) -> Value {
+        reqwest::get(format!("{}/_devstack/iam/unused", self.aws_endpoint))
+            .await
+            .expect("devstack's edge answers")
+            .json()
+            .await
+            .expect("the report is JSON")
     }
 
     /// The URL of one of the stack's queues, by logical id.

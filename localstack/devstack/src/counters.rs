@@ -24,6 +24,8 @@ pub enum Counter {
     RuleLost,
     /// An injected fault fired (scope: the fault's id).
     FaultFired,
+    /// A function's call its execution role does not allow, refused at the edge.
+    AccessDenied,
 }
 
 impl Counter {
@@ -36,6 +38,7 @@ impl Counter {
             Self::StreamLost => "StreamLost",
             Self::RuleLost => "RuleLost",
             Self::FaultFired => "FaultFired",
+            Self::AccessDenied => "AccessDenied",
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct FunctionPlan {
     pub timeout: Duration,
     pub memory_mb: u32,
     pub async_invoke: AsyncInvokeSpec,
+    /// The execution role's statements (the template's `Policies`, intrinsics resolved, SAM
+    /// policy templates expanded), which the edge enforces on the function's calls.
+    pub statements: Vec<Value>,
 }
 
 /// The HTTP API's JWT authorizer.
@@ -129,7 +132,12 @@ impl Plan {
                 let at = at(&format!("Properties.Environment.Variables.{key}"));
                 environment.push((key.clone(), resolver.resolve_string(value, &at)?));
             }
+            let policies = resolver.resolve(&function.policies, &at("Properties.Policies"))?;
+            let statements = iam::function_statements(&policies, |name| {
+                Some(arn(resolver, "sqs", name.as_str()?))
+            });
             plan.functions.push(FunctionPlan {
+                statements,
                 logical_id: function.logical_id.clone(),
                 name: resolver
                     .require(&function.logical_id, Attribute::Ref, &at("name"))?
@@ -365,7 +373,7 @@ fn rule_dead_letter(
         service: Some("events.amazonaws.com"),
         action: "sqs:SendMessage",
         resource: &arn,
-        source_arn: Some(rule_arn),
+        context: &[("aws:SourceArn", rule_arn)],
     };
     Ok(match iam::decide(&statements, &request) {
         iam::Decision::Allow => DeadLetter::Queue(arn),
@@ -395,7 +403,7 @@ fn check_role_may_send(
         service: None,
         action: "sqs:SendMessage",
         resource: queue_arn,
-        source_arn: None,
+        context: &[],
     };
     match iam::decide(&statements, &request) {
         iam::Decision::Allow => Ok(()),

@@ -13,10 +13,11 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use crate::{
     cargo::{self, BuildError},
     counters::Counters,
-    edge::Edge,
+    edge::{AppClients, Edge},
     emulator::{Emulator, EmulatorError},
     faults::Faults,
     gateway::{Authorizer, Cors, Gateway, Route, RouteTable},
+    iam::{self, ExecutionRoles, Role},
     lambda::{AsyncContext, FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
     plan::Plan,
@@ -109,7 +110,7 @@ pub enum StackError {
 /// emulating (those are listed per resource by [`Template::not_emulated`]). The banner prints
 /// both, so a difference is never a surprise.
 pub const LOCAL_DIFFERENCES: &[&str] = &[
-    "IAM: functions' and state machines' calls are not checked against their policies (devstack checks only rule DLQs' queue policies and whether a role may write to its on-failure destination)",
+    "IAM: functions' calls are checked against their own policies (the template's Policies and SAM's SQSSendMessagePolicy; other SAM policy templates and managed policies grant nothing locally), but state machines' calls are not",
     "API throttling (DefaultRouteSettings) is not applied, and the API writes no access log (AccessLogSettings)",
     "a function at its concurrency limit (--concurrency) makes further invocations wait instead of throttling them (AWS answers TooManyRequestsException, and retries asynchronous events)",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
@@ -217,20 +218,22 @@ impl Stack {
                 controls: controls.clone(),
             },
         );
-        let tasks = run_sources(
-            (edge_listener, api_listener),
+        let edge = Edge::new(
+            lambda.clone(),
+            &emulator.endpoint,
+            controls.clone(),
+            execution_roles(&plan),
+            AppClients::new(provisioned.app_clients),
+        );
+        let mut tasks = vec![serve(edge_listener, edge.router())];
+        tasks.extend(run_sources(
+            api_listener,
             &plan,
             provisioned.deliveries,
             &emulator.endpoint,
             &clients,
             &lambda,
             &controls,
-        );
-        let mut notes = template.not_emulated();
-        notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
-        notes.push(format!(
-            "time runs {}x faster for AWS's waits: asynchronous retries, event and record ages",
-            options.time_scale
         ));
         let authorizer = plan.authorizer.as_ref();
         Ok(Self {
@@ -244,7 +247,7 @@ impl Stack {
             },
             lambda,
             resolver: provisioned.resolver,
-            notes,
+            notes: notes(&template, options.time_scale),
             logs,
             stack_name: options.stack_name.clone(),
             templates: options.templates.clone(),
@@ -263,6 +266,16 @@ impl Stack {
         // Give killed processes a moment to be reaped.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// What the banner says devstack does differently from AWS.
+fn notes(template: &Template, time_scale: u32) -> Vec<String> {
+    let mut notes = template.not_emulated();
+    notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
+    notes.push(format!(
+        "time runs {time_scale}x faster for AWS's waits: asynchronous retries, event and record ages"
+    ));
+    notes
 }
 
 /// Template parameters: defaults, then the options' overrides.
@@ -307,12 +320,14 @@ fn function_pools(
             return Err(StackError::MissingBinary(binary.display().to_string()));
         }
         let memory = function.memory_mb.to_string();
+        let access_key = iam::roles::access_key_id(&function.logical_id);
         let log_group = format!("/aws/lambda/{}", function.name);
         let runtime = [
             ("AWS_ENDPOINT_URL", edge_url),
             ("AWS_REGION", crate::REGION),
             ("AWS_DEFAULT_REGION", crate::REGION),
-            ("AWS_ACCESS_KEY_ID", "test"),
+            // Keys of its own, so the edge knows whose role to check each call against.
+            ("AWS_ACCESS_KEY_ID", &access_key),
             ("AWS_SECRET_ACCESS_KEY", "test"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("AWS_LAMBDA_FUNCTION_NAME", &function.name),
@@ -349,9 +364,28 @@ fn function_pools(
     Ok(pools)
 }
 
-/// Serves the edge and the HTTP API and starts every stream mapping and rule delivery.
+fn serve(listener: TcpListener, router: axum::Router) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    })
+}
+
+/// Every function's execution role, as the edge enforces it.
+fn execution_roles(plan: &Plan) -> ExecutionRoles {
+    ExecutionRoles::new(
+        crate::REGION,
+        crate::ACCOUNT,
+        plan.functions.iter().map(|function| Role {
+            function: function.logical_id.clone(),
+            function_name: function.name.clone(),
+            statements: function.statements.clone(),
+        }),
+    )
+}
+
+/// Serves the HTTP API and starts every stream mapping and rule delivery.
 fn run_sources(
-    (edge_listener, api_listener): (TcpListener, TcpListener),
+    api_listener: TcpListener,
     plan: &Plan,
     deliveries: Vec<Delivery>,
     emulator: &str,
@@ -360,10 +394,6 @@ fn run_sources(
     controls: &Controls,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    let edge = Edge::new(lambda.clone(), emulator, controls.clone()).router();
-    tasks.push(tokio::spawn(async move {
-        let _ = axum::serve(edge_listener, edge).await;
-    }));
     let routes = RouteTable::new(
         plan.routes
             .iter()
@@ -376,9 +406,7 @@ fn run_sources(
         .map(|a| Authorizer::new(&a.issuer, a.audiences.clone(), emulator));
     let cors = plan.cors.as_ref().map(Cors::from);
     let gateway = Gateway::new(routes, authorizer, cors, lambda.clone());
-    tasks.push(tokio::spawn(async move {
-        let _ = axum::serve(api_listener, gateway.router()).await;
-    }));
+    tasks.push(serve(api_listener, gateway.router()));
     let poller = streams::Poller {
         streams: clients.streams.clone(),
         sqs: clients.sqs.clone(),

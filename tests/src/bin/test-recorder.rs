@@ -6,7 +6,7 @@
 //! batch holding an item with `poison: true` fails as a whole (to exercise bisection, retries
 //! and the on-failure destination); the other stream items are recorded as `stream-<id>`.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::{error::DisplayErrorContext, types::AttributeValue};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
@@ -42,7 +42,8 @@ async fn main() -> Result<(), Error> {
                     .item("id", AttributeValue::S(id))
                     .item("event", AttributeValue::S(record.to_string()))
                     .send()
-                    .await?;
+                    .await
+                    .map_err(refused)?;
             }
             return Ok(json!({ "recorded": records.len() }));
         }
@@ -55,8 +56,15 @@ async fn main() -> Result<(), Error> {
             .item("id", AttributeValue::S(id.clone()))
             .item("event", AttributeValue::S(payload.to_string()))
             .send()
-            .await?;
+            .await
+            .map_err(refused)?;
         Ok::<_, Error>(json!({ "recorded": id, "input": payload, "pid": std::process::id() }))
     }))
     .await
+}
+
+/// The whole error, so a test sees what AWS answered (an AccessDeniedException names the
+/// action and resource only in its message).
+fn refused(error: impl std::error::Error) -> Error {
+    Error::from(DisplayErrorContext(error).to_string())
 }

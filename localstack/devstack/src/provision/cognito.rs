@@ -14,21 +14,31 @@ use crate::template::{
     properties::cognito::{UserPoolClientProperties, UserPoolGroupProperties, UserPoolProperties},
 };
 
+/// An app client as created, with what the edge needs to apply Cognito's client rules.
+#[derive(Debug, Clone)]
+pub struct AppClient {
+    pub id: String,
+    pub explicit_auth_flows: Vec<String>,
+    pub secret: Option<String>,
+}
+
+/// Creates the pools, their app clients and groups; returns the app clients.
 pub async fn provision(
     template: &Template,
     resolver: &mut Resolver,
     client: &Client,
-) -> Result<(), ProvisionError> {
+) -> Result<Vec<AppClient>, ProvisionError> {
     // Pools first: clients and groups name their pool.
     for resource in &template.resources {
         if let Properties::UserPool(pool) = &resource.properties {
             create_user_pool(client, resource, pool, resolver).await?;
         }
     }
+    let mut app_clients = Vec::new();
     for resource in &template.resources {
         match &resource.properties {
             Properties::UserPoolClient(app) => {
-                create_app_client(client, resource, app, resolver).await?;
+                app_clients.push(create_app_client(client, resource, app, resolver).await?);
             }
             Properties::UserPoolGroup(group) => {
                 create_group(client, resource, group, resolver).await?;
@@ -36,7 +46,7 @@ pub async fn provision(
             _ => {}
         }
     }
-    Ok(())
+    Ok(app_clients)
 }
 
 async fn create_user_pool(
@@ -145,7 +155,7 @@ async fn create_app_client(
     resource: &Resource,
     app: &UserPoolClientProperties,
     resolver: &mut Resolver,
-) -> Result<(), ProvisionError> {
+) -> Result<AppClient, ProvisionError> {
     let pool_id = resolver.resolve_string(&app.user_pool_id, &resource.at("UserPoolId"))?;
     let name = physical_name(
         resolver,
@@ -170,12 +180,17 @@ async fn create_app_client(
             &resource.logical_id,
             "CreateUserPoolClient",
         ))?;
-    let id = output
-        .user_pool_client
-        .and_then(|c| c.client_id)
+    let created = output.user_pool_client;
+    let id = created
+        .as_ref()
+        .and_then(|c| c.client_id.clone())
         .unwrap_or_default();
-    resolver.set(&resource.logical_id, Attribute::Ref, id);
-    Ok(())
+    resolver.set(&resource.logical_id, Attribute::Ref, id.clone());
+    Ok(AppClient {
+        id,
+        explicit_auth_flows: app.explicit_auth_flows.clone(),
+        secret: created.and_then(|c| c.client_secret),
+    })
 }
 
 async fn create_group(

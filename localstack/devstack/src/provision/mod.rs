@@ -14,6 +14,7 @@ mod sqs;
 use aws_config::SdkConfig;
 
 pub use aws_sdk_cognitoidentityprovider::Client as CognitoClient;
+pub use cognito::AppClient;
 pub use events::Delivery;
 
 use crate::{
@@ -88,6 +89,7 @@ pub struct Provisioned {
     pub plan: Plan,
     /// The rule targets devstack delivers to itself, with their shadow queues.
     pub deliveries: Vec<Delivery>,
+    pub app_clients: Vec<AppClient>,
 }
 
 pub async fn provision(
@@ -95,7 +97,7 @@ pub async fn provision(
     mut resolver: Resolver,
     clients: &Clients,
 ) -> Result<Provisioned, ProvisionError> {
-    cognito::provision(template, &mut resolver, &clients.cognito).await?;
+    let app_clients = cognito::provision(template, &mut resolver, &clients.cognito).await?;
     dynamodb::provision(template, &mut resolver, &clients.dynamodb).await?;
     sqs::provision(template, &mut resolver, &clients.sqs).await?;
     events::provision_buses(template, &mut resolver, &clients.events).await?;
@@ -114,5 +116,6 @@ pub async fn provision(
         resolver,
         plan,
         deliveries,
+        app_clients,
     })
 }

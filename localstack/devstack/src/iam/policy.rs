@@ -1,10 +1,11 @@
 //! IAM policy documents, evaluated for the questions devstack must answer itself because moto
 //! stores policies without checking them: may EventBridge send a rule's undeliverable events to
-//! the rule's DLQ (the queue's resource policy), and may a function send failed events to its
-//! on-failure destination (its execution role). As in IAM: an explicit deny wins, then any
-//! allow; anything else is denied. Conditions are understood for `aws:SourceArn` with the ARN
-//! and string operators; a statement with any other condition does not match, so devstack
-//! errs towards refusing.
+//! the rule's DLQ (the queue's resource policy), may a function send failed events to its
+//! on-failure destination, and may a function make the AWS call it just made (its execution
+//! role). As in IAM: an explicit deny wins, then any allow; anything else is denied.
+//! Conditions are understood with the string and ARN operators (plain, negated, `IfExists`, and
+//! the `ForAnyValue:`/`ForAllValues:` set forms) on whatever keys the request carries; a
+//! statement with any other operator does not match, so devstack errs towards refusing.
 
 use serde_json::Value;
 
@@ -16,7 +17,9 @@ pub struct Request<'a> {
     pub service: Option<&'a str>,
     pub action: &'a str,
     pub resource: &'a str,
-    pub source_arn: Option<&'a str>,
+    /// The condition keys the request sets (`aws:SourceArn`, `events:source`, ...); a key that
+    /// holds a set (`kms:EncryptionContextKeys`) appears once per member.
+    pub context: &'a [(&'a str, &'a str)],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,21 +31,27 @@ pub enum Decision {
 
 /// The decision of `statements` (each a policy statement, intrinsics resolved) on `request`.
 pub fn decide(statements: &[Value], request: &Request<'_>) -> Decision {
-    let mut allowed = false;
-    for statement in statements {
+    evaluate(statements, request).0
+}
+
+/// The decision, and the indexes of the statements that allowed it (so a caller can tell which
+/// grants were ever used).
+pub fn evaluate(statements: &[Value], request: &Request<'_>) -> (Decision, Vec<usize>) {
+    let mut allowing = Vec::new();
+    for (index, statement) in statements.iter().enumerate() {
         if !matches(statement, request) {
             continue;
         }
         match statement["Effect"].as_str() {
-            Some("Deny") => return Decision::ExplicitDeny,
-            Some("Allow") => allowed = true,
+            Some("Deny") => return (Decision::ExplicitDeny, Vec::new()),
+            Some("Allow") => allowing.push(index),
             _ => {}
         }
     }
-    if allowed {
-        Decision::Allow
+    if allowing.is_empty() {
+        (Decision::ImplicitDeny, allowing)
     } else {
-        Decision::ImplicitDeny
+        (Decision::Allow, allowing)
     }
 }
 
@@ -82,30 +91,69 @@ fn conditions_hold(conditions: &Value, request: &Request<'_>) -> bool {
         return conditions.is_null();
     };
     conditions.iter().all(|(operator, keys)| {
-        let Some(keys) = keys.as_object() else {
-            return false;
-        };
-        keys.iter().all(|(key, expected)| {
-            if !key.eq_ignore_ascii_case("aws:SourceArn") {
-                return false;
-            }
-            let Some(actual) = request.source_arn else {
-                return false;
-            };
-            match operator.as_str() {
-                "ArnEquals" | "StringEquals" => strings(expected).any(|e| e == actual),
-                "ArnLike" | "StringLike" => strings(expected).any(|e| glob(e, actual, false)),
-                _ => false,
-            }
+        keys.as_object().is_some_and(|keys| {
+            keys.iter().all(|(key, expected)| {
+                let actual: Vec<&str> = request
+                    .context
+                    .iter()
+                    .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+                    .map(|(_, value)| *value)
+                    .collect();
+                condition_holds(operator, expected, &actual)
+            })
         })
     })
 }
 
-fn any_glob(patterns: &Value, text: &str, ignore_case: bool) -> bool {
+/// One condition operator on one key, as IAM evaluates it: a plain operator needs a value that
+/// matches, a negated one no value that matches; `IfExists` holds when the key is absent;
+/// `ForAllValues:` needs every value of a set to match (and holds for an empty set),
+/// `ForAnyValue:` at least one.
+fn condition_holds(operator: &str, expected: &Value, actual: &[&str]) -> bool {
+    let (set, operator) = match operator.split_once(':') {
+        Some((set @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(set), rest),
+        _ => (None, operator),
+    };
+    let (operator, if_exists) = match operator.strip_suffix("IfExists") {
+        Some(base) => (base, true),
+        None => (operator, false),
+    };
+    let Some((compare, negated)) = comparison(operator) else {
+        return false;
+    };
+    let matches = |value: &&str| strings(expected).any(|e| compare(e, value)) != negated;
+    match set {
+        Some("ForAllValues") => actual.iter().all(matches),
+        None if actual.is_empty() => if_exists || negated,
+        None if negated => actual.iter().all(matches),
+        _ => actual.iter().any(matches),
+    }
+}
+
+/// Compares a condition's expected value with the request's.
+type Compare = fn(&str, &str) -> bool;
+
+/// The comparison of a condition operator, and whether it is negated.
+fn comparison(operator: &str) -> Option<(Compare, bool)> {
+    let equals: Compare = |e, a| e == a;
+    let equals_ignore_case: Compare = |e, a| e.eq_ignore_ascii_case(a);
+    let like: Compare = |e, a| glob(e, a, false);
+    Some(match operator {
+        "StringEquals" | "ArnEquals" => (equals, false),
+        "StringNotEquals" | "ArnNotEquals" => (equals, true),
+        "StringEqualsIgnoreCase" => (equals_ignore_case, false),
+        "StringNotEqualsIgnoreCase" => (equals_ignore_case, true),
+        "StringLike" | "ArnLike" => (like, false),
+        "StringNotLike" | "ArnNotLike" => (like, true),
+        _ => return None,
+    })
+}
+
+pub(super) fn any_glob(patterns: &Value, text: &str, ignore_case: bool) -> bool {
     strings(patterns).any(|pattern| glob(pattern, text, ignore_case))
 }
 
-fn strings(value: &Value) -> impl Iterator<Item = &str> {
+pub(super) fn strings(value: &Value) -> impl Iterator<Item = &str> {
     let list: Vec<&str> = match value {
         Value::String(one) => vec![one.as_str()],
         Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
@@ -181,13 +229,15 @@ mod tests {
     const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:dlq";
     const RULE: &str = "arn:aws:events:us-east-1:123456789012:rule/shop/orders";
 
-    fn eventbridge(source_arn: &str) -> Request<'_> {
-        Request {
+    /// The decision on EventBridge sending a failed delivery of rule `source_arn` to `QUEUE`.
+    fn eventbridge(policy: &[Value], source_arn: &str) -> Decision {
+        let request = Request {
             service: Some("events.amazonaws.com"),
             action: "sqs:SendMessage",
             resource: QUEUE,
-            source_arn: Some(source_arn),
-        }
+            context: &[("aws:SourceArn", source_arn)],
+        };
+        decide(policy, &request)
     }
 
     fn queue_policy(condition: &Value) -> Vec<Value> {
@@ -203,29 +253,29 @@ mod tests {
     #[test]
     fn a_queue_policy_for_exactly_this_rule_allows_eventbridge() {
         let policy = queue_policy(&json!({"ArnEquals": {"aws:SourceArn": RULE}}));
-        assert_eq!(decide(&policy, &eventbridge(RULE)), Decision::Allow);
+        assert_eq!(eventbridge(&policy, RULE), Decision::Allow);
     }
 
     #[test]
     fn another_rule_or_no_policy_is_refused() {
         let policy = queue_policy(&json!({"ArnEquals": {"aws:SourceArn": RULE}}));
         assert_eq!(
-            decide(
+            eventbridge(
                 &policy,
-                &eventbridge("arn:aws:events:us-east-1:123456789012:rule/shop/other")
+                "arn:aws:events:us-east-1:123456789012:rule/shop/other"
             ),
             Decision::ImplicitDeny
         );
-        assert_eq!(decide(&[], &eventbridge(RULE)), Decision::ImplicitDeny);
+        assert_eq!(eventbridge(&[], RULE), Decision::ImplicitDeny);
     }
 
     #[test]
     fn arn_like_matches_with_wildcards_and_an_unknown_condition_never_matches() {
         let like =
             queue_policy(&json!({"ArnLike": {"aws:SourceArn": "arn:aws:events:*:*:rule/shop/*"}}));
-        assert_eq!(decide(&like, &eventbridge(RULE)), Decision::Allow);
+        assert_eq!(eventbridge(&like, RULE), Decision::Allow);
         let other = queue_policy(&json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}));
-        assert_eq!(decide(&other, &eventbridge(RULE)), Decision::ImplicitDeny);
+        assert_eq!(eventbridge(&other, RULE), Decision::ImplicitDeny);
     }
 
     #[test]
@@ -233,7 +283,7 @@ mod tests {
         let mut policy = queue_policy(&Value::Null);
         policy
             .push(json!({"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"}));
-        assert_eq!(decide(&policy, &eventbridge(RULE)), Decision::ExplicitDeny);
+        assert_eq!(eventbridge(&policy, RULE), Decision::ExplicitDeny);
     }
 
     #[test]
@@ -254,7 +304,7 @@ mod tests {
             service: None,
             action: "sqs:SendMessage",
             resource: QUEUE,
-            source_arn: None,
+            context: &[],
         };
         assert_eq!(decide(&statements, &send), Decision::Allow);
         let elsewhere = Request {
@@ -262,5 +312,68 @@ mod tests {
             ..send
         };
         assert_eq!(decide(&statements, &elsewhere), Decision::ImplicitDeny);
+    }
+
+    fn with_condition(condition: &Value) -> Vec<Value> {
+        vec![
+            json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": condition}),
+        ]
+    }
+
+    fn decrypt(statements: &[Value], context: &[(&str, &str)]) -> Decision {
+        let request = Request {
+            service: None,
+            action: "kms:Decrypt",
+            resource: "arn:aws:kms:us-east-1:123456789012:key/k",
+            context,
+        };
+        decide(statements, &request)
+    }
+
+    #[test]
+    fn set_operators_test_every_or_any_value_of_a_multivalued_key() {
+        let only_order_id = with_condition(
+            &json!({"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]}}),
+        );
+        let keys = |names: &[&'static str]| -> Vec<(&'static str, &'static str)> {
+            names
+                .iter()
+                .map(|n| ("kms:EncryptionContextKeys", *n))
+                .collect()
+        };
+        assert_eq!(
+            decrypt(&only_order_id, &keys(&["order_id"])),
+            Decision::Allow
+        );
+        assert_eq!(
+            decrypt(&only_order_id, &keys(&["order_id", "other"])),
+            Decision::ImplicitDeny
+        );
+        let any = with_condition(
+            &json!({"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "order_id"}}),
+        );
+        assert_eq!(
+            decrypt(&any, &keys(&["other", "order_id"])),
+            Decision::Allow
+        );
+        assert_eq!(decrypt(&any, &[]), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn a_missing_key_fails_a_plain_operator_and_passes_a_negated_or_if_exists_one() {
+        let plain =
+            with_condition(&json!({"StringEquals": {"kms:EncryptionContext:order_id": "o"}}));
+        let negated =
+            with_condition(&json!({"StringNotEquals": {"kms:EncryptionContext:order_id": "o"}}));
+        let if_exists = with_condition(
+            &json!({"StringEqualsIfExists": {"kms:EncryptionContext:order_id": "o"}}),
+        );
+        assert_eq!(decrypt(&plain, &[]), Decision::ImplicitDeny);
+        assert_eq!(decrypt(&negated, &[]), Decision::Allow);
+        assert_eq!(decrypt(&if_exists, &[]), Decision::Allow);
+        let other = [("kms:EncryptionContext:order_id", "x")];
+        assert_eq!(decrypt(&plain, &other), Decision::ImplicitDeny);
+        assert_eq!(decrypt(&negated, &other), Decision::Allow);
+        assert_eq!(decrypt(&if_exists, &other), Decision::ImplicitDeny);
     }
 }

@@ -1,5 +1,11 @@
 //! The edge: one port for every AWS call, like LocalStack's. The Lambda Invoke API is answered
-//! here; everything else is passed to the emulator unchanged.
+//! here; everything else is passed to the emulator once it passes the checks moto does not
+//! make: the calling function's execution role ([`crate::iam::roles`]) and the Cognito app
+//! client's rules ([`cognito`]).
+
+mod cognito;
+
+pub use cognito::AppClients;
 
 use axum::{
     Router,
@@ -10,8 +16,12 @@ use axum::{
     routing::{delete, get, post},
 };
 
+use std::collections::HashMap;
+
 use crate::{
+    counters::Counter,
     faults::FaultSpec,
+    iam::{ExecutionRoles, roles::Denied},
     lambda::{InvocationType, Lambda, Outcome},
     stack::Controls,
 };
@@ -22,15 +32,25 @@ pub struct Edge {
     emulator: String,
     client: reqwest::Client,
     controls: Controls,
+    roles: ExecutionRoles,
+    clients: AppClients,
 }
 
 impl Edge {
-    pub fn new(lambda: Lambda, emulator: &str, controls: Controls) -> Self {
+    pub fn new(
+        lambda: Lambda,
+        emulator: &str,
+        controls: Controls,
+        roles: ExecutionRoles,
+        clients: AppClients,
+    ) -> Self {
         Self {
             lambda,
             emulator: emulator.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             controls,
+            roles,
+            clients,
         }
     }
 
@@ -40,6 +60,7 @@ impl Edge {
             .route("/_devstack/counters", get(counters))
             .route("/_devstack/faults", post(arm_fault))
             .route("/_devstack/faults/{id}", delete(disarm_fault))
+            .route("/_devstack/iam/unused", get(unused_grants))
             .fallback(proxy)
             .with_state(self)
     }
@@ -56,7 +77,7 @@ async fn invoke(
             .get("x-amz-invocation-type")
             .and_then(|v| v.to_str().ok()),
     );
-    if edge.lambda.function(&name).is_none() {
+    let Some(function) = edge.lambda.function(&name) else {
         let body = serde_json::json!({
             "Type": "User",
             "message": format!("Function not found: {name}"),
@@ -67,6 +88,12 @@ async fn invoke(
             HeaderValue::from_static("ResourceNotFoundException"),
         );
         return response;
+    };
+    let signer = edge.roles.signer(authorization(&headers));
+    if let Some(role) = signer
+        && let Err(denied) = edge.roles.check_invoke(role, &function.spec().arn)
+    {
+        return access_denied(&edge, &denied);
     }
     match invocation_type {
         InvocationType::DryRun => StatusCode::NO_CONTENT.into_response(),
@@ -122,6 +149,70 @@ async fn disarm_fault(State(edge): State<Edge>, Path(id): Path<String>) -> Statu
     }
 }
 
+/// The grants of every function's role that no call has used since the stack started.
+async fn unused_grants(State(edge): State<Edge>) -> axum::Json<serde_json::Value> {
+    axum::Json(edge.roles.unused_grants())
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+}
+
+/// IAM's refusal, as the JSON protocols carry it; said loudly, because on AWS it is the
+/// function's error log line that tells.
+fn access_denied(edge: &Edge, denied: &Denied) -> Response {
+    edge.controls
+        .counters
+        .add(Counter::AccessDenied, &denied.function);
+    tracing::error!(function = %denied.function, "denied: {}", denied.message);
+    aws_error(
+        StatusCode::BAD_REQUEST,
+        "AccessDeniedException",
+        &denied.message,
+    )
+}
+
+/// An error answer of the AWS JSON protocols.
+fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
+    let body = serde_json::json!({ "__type": error_type, "message": message });
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
+}
+
+/// KMS alias names and the key ids they point to, read from the emulator.
+async fn kms_aliases(edge: &Edge) -> HashMap<String, String> {
+    let reply = edge
+        .client
+        .post(&edge.emulator)
+        .header("x-amz-target", "TrentService.ListAliases")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body("{}")
+        .send()
+        .await;
+    let Ok(reply) = reply else {
+        return HashMap::new();
+    };
+    let listing: serde_json::Value = reply.json().await.unwrap_or_default();
+    listing["Aliases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|alias| {
+            Some((
+                alias["AliasName"].as_str()?.to_owned(),
+                alias["TargetKeyId"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// DynamoDB operations that write items, and so may put records on a table's stream.
 const TABLE_WRITES: [&str; 5] = [
     "PutItem",
@@ -133,16 +224,36 @@ const TABLE_WRITES: [&str; 5] = [
 
 async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let writes_a_table = parts
+    let target = parts
         .headers
         .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok());
+    let writes_a_table = target
         .and_then(|target| target.strip_prefix("DynamoDB_20120810."))
         .is_some_and(|operation| TABLE_WRITES.contains(&operation));
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    if let Some(role) = edge.roles.signer(authorization(&parts.headers)) {
+        let aliases = if target.is_some_and(|t| t.starts_with("TrentService.")) {
+            kms_aliases(&edge).await
+        } else {
+            HashMap::new()
+        };
+        if let Err(denied) = edge.roles.check(role, target, &body, &aliases) {
+            return access_denied(&edge, &denied);
+        }
+    }
+    if let Some(target) = target
+        && let Err(refusal) = edge.clients.check(target, &body)
+    {
+        return aws_error(
+            StatusCode::BAD_REQUEST,
+            refusal.error_type,
+            &refusal.message,
+        );
+    }
     let mut upstream = edge
         .client
         .request(parts.method, format!("{}{path}", edge.emulator))
