@@ -226,7 +226,6 @@ async fn twenty_concurrent_wrong_passwords_get_exactly_the_limit_of_401s_and_429
 /// client does not allow), so the public client id in every token lets no one check passwords
 /// past the lockout and the audit.
 #[tokio::test]
-#[ignore = "needs the edge's Cognito flow check"]
 async fn cognitos_own_password_login_is_refused_to_the_public_client_id() {
     let system = system();
     let (email, _) = customer().await;
