@@ -40,6 +40,9 @@ impl From<ProviderError> for AuthError {
         match error {
             ProviderError::UserExists => Self::EmailTaken,
             ProviderError::InvalidPassword(message) => Self::Invalid(vec![("password", message)]),
+            ProviderError::InvalidEmail(_) => {
+                Self::Invalid(vec![("email", crate::domain::InvalidEmail.to_string())])
+            }
             ProviderError::BadCredentials(_) => Self::LoginFailed,
             ProviderError::BadCode => Self::BadCode,
             ProviderError::BadRefreshToken => Self::BadRefreshToken,

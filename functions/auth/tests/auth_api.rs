@@ -310,6 +310,15 @@ async fn malformed_fields_are_a_400_naming_them() {
     assert_eq!(fields, ["email", "name"]);
 }
 
+/// Found by `make fuzz`: an address `Email::parse` takes but the pool refuses was a 500.
+#[tokio::test]
+async fn an_email_the_user_pool_refuses_is_a_400_naming_it() {
+    let setup = setup(false).await;
+    let response = setup.sign_up("v?60bhr-{%@qo3l.example.com").await;
+    assert_eq!(response.status, 400, "{}", response.body);
+    assert_eq!(response.body["errors"][0]["field"], "email");
+}
+
 #[tokio::test]
 async fn an_existing_email_is_a_409() {
     let setup = setup(false).await;

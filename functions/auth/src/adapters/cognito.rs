@@ -20,6 +20,11 @@ pub enum ProviderError {
     UserExists,
     #[error("the password does not meet the pool's policy: {0}")]
     InvalidPassword(String),
+    /// The pool refused the address as a user name, though `Email::parse` took it: Cognito's
+    /// idea of an email address is narrower than RFC 5321's (moto's refuses a `/` or `{` in
+    /// the local part).
+    #[error("the user pool does not take this email address: {0}")]
+    InvalidEmail(String),
     /// Wrong password, unknown user, unconfirmed user, disabled user: the reason is for logs
     /// and metrics only; clients get one answer for all of them.
     #[error("login refused: {0}")]
@@ -134,6 +139,11 @@ impl IdentityProvider {
                 Some(SignUpError::InvalidPasswordException(e)) => {
                     ProviderError::InvalidPassword(e.message().unwrap_or("too weak").to_owned())
                 }
+                // The request's other parameters are ours or already bounded (the name to 100
+                // characters, Cognito allows 2048), so what the pool refuses is the address.
+                Some(SignUpError::InvalidParameterException(e)) => ProviderError::InvalidEmail(
+                    e.message().unwrap_or("invalid parameter").to_owned(),
+                ),
                 _ => error.into(),
             })?;
         self.client
