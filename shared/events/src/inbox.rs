@@ -23,7 +23,7 @@ use std::{error::Error, future::Future};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use shop_observability::Metrics;
+use shop_observability::{Metrics, metric_names};
 use time::OffsetDateTime;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -184,7 +184,7 @@ pub fn receive<I: Inbox>(service: &'static str, event: Value) -> Result<Delivery
         );
         Metrics::new(service)
             .property("event_type", rejected.event_type().unwrap_or("unreadable"))
-            .count("EventsRejected", 1)
+            .count(metric_names::EVENTS_REJECTED.name, 1)
             .emit();
     })
 }

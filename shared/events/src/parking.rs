@@ -23,7 +23,7 @@ use aws_lambda_events::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shop_aws::{MissingSetting, required_env};
-use shop_observability::Metrics;
+use shop_observability::{Metrics, metric_names};
 use time::OffsetDateTime;
 
 /// Whether retrying can fix a failure to process a stream record.
@@ -161,7 +161,7 @@ impl ParkingQueue {
         Metrics::new(&self.service)
             .property("function", self.function.as_str())
             .property("reason", reason)
-            .count("RecordsParked", 1)
+            .count(metric_names::RECORDS_PARKED.name, 1)
             .emit();
         Ok(())
     }

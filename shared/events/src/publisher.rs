@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_lambda_events::{dynamodb::EventRecord, streams::DynamoDbEventResponse};
 use aws_sdk_eventbridge::{Client, error::DisplayErrorContext, types::PutEventsRequestEntry};
 use serde_json::Value;
-use shop_observability::Metrics;
+use shop_observability::{Metrics, metric_names};
 
 use crate::{
     Envelope,
@@ -147,11 +147,11 @@ impl<M: StreamMapper> Publisher<M> {
         let source = self.mapper.source();
         Metrics::new(source.strip_prefix("shop.").unwrap_or(source))
             .count(
-                "EventsPublished",
+                metric_names::EVENTS_PUBLISHED.name,
                 u32::try_from(tally.published).unwrap_or(u32::MAX),
             )
             .count(
-                "PublishFailures",
+                metric_names::PUBLISH_FAILURES.name,
                 u32::from(!response.batch_item_failures.is_empty()),
             )
             .emit();

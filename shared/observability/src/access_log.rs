@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::{
     correlation::CorrelationId,
+    metric_names,
     metrics::Metrics,
     redact::{BodyFields, PROBLEM_FIELDS, body_for_log},
 };
@@ -134,12 +135,15 @@ pub async fn access_log(State(log): State<AccessLog>, request: Request, next: Ne
     }
 
     Metrics::new(log.service)
-        .dimension("route", &format!("{method} {route}"))
+        .dimension(metric_names::ROUTE, &format!("{method} {route}"))
         .property("correlation_id", correlation_id.as_str())
-        .count("Requests", 1)
-        .count("Errors4xx", u32::from((400..500).contains(&status)))
-        .count("Errors5xx", u32::from(status >= 500))
-        .millis("Latency", latency_ms)
+        .count(metric_names::REQUESTS.name, 1)
+        .count(
+            metric_names::ERRORS_4XX.name,
+            u32::from((400..500).contains(&status)),
+        )
+        .count(metric_names::ERRORS_5XX.name, u32::from(status >= 500))
+        .millis(metric_names::LATENCY.name, latency_ms)
         .emit();
 
     Response::from_parts(parts, Body::from(response_body))

@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod capture;
 pub mod correlation;
 pub mod logging;
+pub mod metric_names;
 pub mod metrics;
 pub mod redact;
 

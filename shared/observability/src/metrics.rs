@@ -44,7 +44,7 @@ impl Metrics {
     /// Metrics of one service (the `service` dimension).
     pub fn new(service: &str) -> Self {
         Self {
-            dimensions: vec![("service".to_owned(), service.to_owned())],
+            dimensions: vec![(crate::metric_names::SERVICE.to_owned(), service.to_owned())],
             values: Vec::new(),
             properties: Map::new(),
         }
