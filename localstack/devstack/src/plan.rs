@@ -42,6 +42,10 @@ pub struct FunctionPlan {
     pub timeout: Duration,
     pub memory_mb: u32,
     pub async_invoke: AsyncInvokeSpec,
+    /// Where Lambda writes its logs (`LoggingConfig.LogGroup`, else `/aws/lambda/<name>`).
+    pub log_group: String,
+    /// Every invocation is sampled for X-Ray (`Tracing: Active`).
+    pub traced: bool,
     /// The execution role's statements (the template's `Policies`, intrinsics resolved, SAM
     /// policy templates expanded), which the edge enforces on the function's calls.
     pub statements: Vec<Value>,
@@ -136,12 +140,21 @@ impl Plan {
             let statements = iam::function_statements(&policies, |name| {
                 Some(arn(resolver, "sqs", name.as_str()?))
             });
+            let name = resolver
+                .require(&function.logical_id, Attribute::Ref, &at("name"))?
+                .to_owned();
+            let log_group = match &function.log_group {
+                Some(group) => {
+                    resolver.resolve_string(group, &at("Properties.LoggingConfig.LogGroup"))?
+                }
+                None => format!("/aws/lambda/{name}"),
+            };
             plan.functions.push(FunctionPlan {
                 statements,
+                log_group,
+                traced: function.traced,
                 logical_id: function.logical_id.clone(),
-                name: resolver
-                    .require(&function.logical_id, Attribute::Ref, &at("name"))?
-                    .to_owned(),
+                name,
                 arn: resolver
                     .require(&function.logical_id, Attribute::Arn, &at("arn"))?
                     .to_owned(),

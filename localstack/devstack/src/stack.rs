@@ -321,7 +321,6 @@ fn function_pools(
         }
         let memory = function.memory_mb.to_string();
         let access_key = iam::roles::access_key_id(&function.logical_id);
-        let log_group = format!("/aws/lambda/{}", function.name);
         let runtime = [
             ("AWS_ENDPOINT_URL", edge_url),
             ("AWS_REGION", crate::REGION),
@@ -333,7 +332,7 @@ fn function_pools(
             ("AWS_LAMBDA_FUNCTION_NAME", &function.name),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &memory),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", &log_group),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", &function.log_group),
         ];
         let environment = runtime
             .into_iter()
@@ -356,6 +355,7 @@ fn function_pools(
                     .unwrap_or(options.concurrency)
                     .max(1),
                 async_invoke: function.async_invoke.clone(),
+                traced: function.traced,
             },
             logs.clone(),
             faults.clone(),

@@ -253,3 +253,50 @@ fn every_alarm_reaches_the_alarm_topic_and_the_composite_alarm() {
         }
     }
 }
+
+#[test]
+fn every_function_logs_to_its_own_group_kept_for_the_retention_parameter_and_is_traced() {
+    let template = shop();
+    let plan = plan(&template);
+    assert!(plan.functions.len() > 20);
+    for function in &plan.functions {
+        let group = template
+            .resources
+            .iter()
+            .find(|r| format!("shop-audit-{}", r.logical_id) == function.log_group)
+            .unwrap_or_else(|| panic!("{} logs to no group of the template", function.logical_id));
+        let Properties::LogGroup(properties) = &group.properties else {
+            panic!("{} is not a log group", group.logical_id);
+        };
+        assert_eq!(
+            properties.retention_in_days,
+            Some(json!({"Ref": "LogRetentionDays"})),
+            "{}",
+            group.logical_id
+        );
+        // Not Lambda's own /aws/lambda/<function>, which a deployed stack already has.
+        let name = properties.log_group_name.as_ref().unwrap().to_string();
+        assert!(!name.contains("/aws/lambda/"), "{name}");
+        assert!(function.traced, "{} is not traced", function.logical_id);
+    }
+}
+
+#[test]
+fn the_saga_logs_every_state_with_its_data_and_is_traced() {
+    let template = shop();
+    let saga = template
+        .of_kind(ResourceKind::StateMachine)
+        .find(|r| r.logical_id == "PlaceOrderStateMachine")
+        .unwrap();
+    let Properties::StateMachine(properties) = &saga.properties else {
+        panic!("a state machine");
+    };
+    let logging = properties.logging.as_ref().unwrap();
+    assert_eq!(logging["Level"], "ALL");
+    assert_eq!(logging["IncludeExecutionData"], true);
+    assert_eq!(
+        logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"],
+        json!({"Fn::GetAtt": ["PlaceOrderLogs", "Arn"]})
+    );
+    assert_eq!(properties.tracing.as_ref().unwrap()["Enabled"], true);
+}

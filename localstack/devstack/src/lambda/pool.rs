@@ -46,6 +46,8 @@ pub struct FunctionSpec {
     pub memory_mb: u32,
     pub max_instances: usize,
     pub async_invoke: AsyncInvokeSpec,
+    /// `Tracing: Active`.
+    pub traced: bool,
 }
 
 /// How the function's asynchronous invocations are retried and where failed ones go.
@@ -257,8 +259,10 @@ impl Instance {
     async fn run(&self, payload: Bytes, spec: &FunctionSpec) -> (Outcome, bool) {
         let (reply, outcome) = oneshot::channel();
         let (taken_tx, taken) = oneshot::channel();
+        let request_id = uuid::Uuid::new_v4().to_string();
         let invocation = Invocation {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            trace_id: super::runtime_api::trace_header(&request_id, spec.traced),
+            request_id,
             payload,
             timeout: spec.timeout,
             function_arn: spec.arn.clone(),

@@ -28,9 +28,30 @@ pub struct Invocation {
     /// The function's timeout, counted from when the process takes the invocation.
     pub timeout: Duration,
     pub function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`, in X-Ray's format.
+    pub trace_id: String,
     /// Told when the process took the invocation (its `next` call answered).
     pub taken: oneshot::Sender<()>,
     pub reply: oneshot::Sender<Outcome>,
+}
+
+/// The trace header Lambda hands an invocation: X-Ray's `Root=1-<epoch seconds, hex>-<24 hex>`,
+/// the parent segment and whether it is sampled (`Tracing: Active` samples every invocation).
+/// devstack records no segments; the header is there so logs carry a real trace id.
+pub fn trace_header(request_id: &str, sampled: bool) -> String {
+    // A request id is a UUID: 32 hex digits, enough for the root's 24 and the parent's 16.
+    let hex: String = format!("{request_id:0>32}")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (root, parent) = (&hex[..24], &hex[hex.len() - 16..]);
+    format!(
+        "Root=1-{epoch:08x}-{root};Parent={parent};Sampled={}",
+        u8::from(sampled)
+    )
 }
 
 /// The server side of one process's Runtime API.
@@ -90,10 +111,7 @@ async fn next(State(api): State<RuntimeApi>) -> Response {
         "lambda-runtime-invoked-function-arn",
         &invocation.function_arn,
     );
-    set(
-        "lambda-runtime-trace-id",
-        &format!("Root=1-{}", invocation.request_id.replace('-', "")),
-    );
+    set("lambda-runtime-trace-id", &invocation.trace_id);
     set("content-type", "application/json");
     api.in_flight
         .lock()
@@ -142,5 +160,23 @@ async fn complete(api: &RuntimeApi, id: &str, outcome: Outcome) -> StatusCode {
             StatusCode::ACCEPTED
         }
         None => StatusCode::NOT_FOUND,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trace_header_is_in_xrays_format_and_says_whether_it_is_sampled() {
+        let header = trace_header("21f350fe-386c-45a8-b097-217565fe5150", true);
+        let parts: Vec<&str> = header.split(';').collect();
+        let root: Vec<&str> = parts[0].trim_start_matches("Root=").split('-').collect();
+        assert_eq!(root[0], "1");
+        assert_eq!(root[1].len(), 8);
+        assert_eq!(root[2], "21f350fe386c45a8b0972175");
+        assert_eq!(parts[1], "Parent=b097217565fe5150");
+        assert_eq!(parts[2], "Sampled=1");
+        assert!(trace_header("21f350fe-386c-45a8-b097-217565fe5150", false).ends_with("Sampled=0"));
     }
 }

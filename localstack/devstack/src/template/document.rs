@@ -207,6 +207,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
             }
         }
         ResourceKind::LogResourcePolicy
+        | ResourceKind::LogQueryDefinition
         | ResourceKind::Alarm
         | ResourceKind::CompositeAlarm
         | ResourceKind::Dashboard

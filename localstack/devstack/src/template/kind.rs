@@ -13,6 +13,7 @@ pub enum ResourceKind {
     EventArchive,
     LogGroup,
     LogResourcePolicy,
+    LogQueryDefinition,
     UserPool,
     UserPoolClient,
     UserPoolGroup,
@@ -36,7 +37,7 @@ pub enum Support {
 }
 
 impl ResourceKind {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::DynamoDbTable,
         Self::SqsQueue,
         Self::SqsQueuePolicy,
@@ -45,6 +46,7 @@ impl ResourceKind {
         Self::EventArchive,
         Self::LogGroup,
         Self::LogResourcePolicy,
+        Self::LogQueryDefinition,
         Self::UserPool,
         Self::UserPoolClient,
         Self::UserPoolGroup,
@@ -69,6 +71,7 @@ impl ResourceKind {
             Self::EventArchive => "AWS::Events::Archive",
             Self::LogGroup => "AWS::Logs::LogGroup",
             Self::LogResourcePolicy => "AWS::Logs::ResourcePolicy",
+            Self::LogQueryDefinition => "AWS::Logs::QueryDefinition",
             Self::UserPool => "AWS::Cognito::UserPool",
             Self::UserPoolClient => "AWS::Cognito::UserPoolClient",
             Self::UserPoolGroup => "AWS::Cognito::UserPoolGroup",
@@ -99,6 +102,9 @@ impl ResourceKind {
             Self::LogResourcePolicy => {
                 Support::AcceptedNotEmulated("resource policies: the emulator enforces no IAM")
             }
+            Self::LogQueryDefinition => Support::AcceptedNotEmulated(
+                "saved Logs Insights queries: moto has no PutQueryDefinition, and function logs are files locally",
+            ),
             _ => Support::Emulated,
         }
     }

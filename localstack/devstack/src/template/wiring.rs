@@ -47,6 +47,10 @@ pub struct Function {
     pub async_invoke: AsyncInvoke,
     /// Unresolved `Policies` of the execution role SAM generates.
     pub policies: Value,
+    /// Unresolved `LoggingConfig.LogGroup`; Lambda's `/aws/lambda/<name>` without one.
+    pub log_group: Option<Value>,
+    /// `Tracing: Active`: Lambda samples every invocation for X-Ray.
+    pub traced: bool,
 }
 
 /// What Lambda does with a failed asynchronous invocation of the function.
@@ -284,6 +288,11 @@ impl Function {
             events,
             async_invoke: AsyncInvoke::new(properties.event_invoke_config.as_ref()),
             policies: properties.policies.clone().unwrap_or(Value::Null),
+            log_group: properties
+                .logging_config
+                .as_ref()
+                .and_then(|config| config.log_group.clone()),
+            traced: properties.tracing.as_deref() == Some("Active"),
         })
     }
 

@@ -24,8 +24,24 @@ pub struct FunctionProperties {
     pub handler: Option<String>,
     pub architectures: Option<Vec<String>>,
     pub description: Option<String>,
-    /// Not enforced locally: the emulator checks no IAM.
+    /// The execution role's statements, enforced by the edge on the function's calls.
     pub policies: Option<Value>,
+    /// `Active` or `PassThrough`: devstack records no traces, but passes Lambda's trace header
+    /// in X-Ray's format, sampled when `Active`.
+    pub tracing: Option<String>,
+    pub logging_config: Option<LoggingConfig>,
+}
+
+/// Where Lambda sends the function's logs. Locally they go to one file per function in the
+/// log folder; the group's name reaches the function as `AWS_LAMBDA_LOG_GROUP_NAME`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct LoggingConfig {
+    pub log_group: Option<Value>,
+    /// No local effect: the functions write JSON lines themselves.
+    pub log_format: Option<String>,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
