@@ -300,3 +300,41 @@ fn the_saga_logs_every_state_with_its_data_and_is_traced() {
     );
     assert_eq!(properties.tracing.as_ref().unwrap()["Enabled"], true);
 }
+
+/// The alarms that watch one AWS/Lambda metric of `function`, by logical id.
+fn alarms_on(template: &Template, metric: &str, function: &str) -> Vec<String> {
+    let dimension = json!({"Name": "FunctionName", "Value": {"Ref": function}});
+    template
+        .of_kind(ResourceKind::Alarm)
+        .filter(|alarm| match &alarm.properties {
+            Properties::NotEmulated(properties) => properties["Metrics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|query| {
+                    let watched = &query["MetricStat"]["Metric"];
+                    watched["MetricName"] == metric && mentions(watched, &dimension)
+                }),
+            _ => false,
+        })
+        .map(|alarm| alarm.logical_id.clone())
+        .collect()
+}
+
+#[test]
+fn every_function_has_an_errors_and_a_throttles_alarm_and_every_stream_consumer_an_age_alarm() {
+    let template = shop();
+    let functions = template.functions().unwrap();
+    assert!(functions.len() > 20);
+    for function in &functions {
+        let id = &function.logical_id;
+        assert_eq!(alarms_on(&template, "Errors", id).len(), 1, "{id}'s errors");
+        assert_eq!(alarms_on(&template, "Throttles", id).len(), 1, "{id}'s throttles");
+        let reads_a_stream = function.stream_sources().next().is_some();
+        assert_eq!(
+            alarms_on(&template, "IteratorAge", id).len(),
+            usize::from(reads_a_stream),
+            "{id}'s iterator age"
+        );
+    }
+}
