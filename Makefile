@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
 	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
+	@echo "make fuzz       schemathesis against every OpenAPI document on a devstack of its own: no 5xx, no undocumented answer"
 	@echo "make redrive    send what waits in the running stack's failure queues back to its source"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
@@ -68,6 +69,10 @@ redrive:
 # Needs a running stack (`make run` in another terminal).
 load:
 	cargo run -q -p system-tests --bin saga-load -- $(ARGS)
+
+# Boots its own devstack on free ports (nothing needs to run); ARGS="--max-examples N --seed N".
+fuzz: venv
+	cargo run -q -p system-tests --bin fuzz -- $(ARGS)
 
 bench-startup: venv
 	localstack/bench-startup.sh
