@@ -12,6 +12,10 @@ that breaks a consumer written for AWS; each is exercised by tests/tests/moto_pa
   login service on the admin flow would hand tokens to unconfirmed accounts locally and never
   on AWS. The patch refuses them as Cognito does, after the password matched (a wrong password
   stays NotAuthorizedException).
+- EventBridge's CloudWatch Logs target stamps each log event with fractional milliseconds
+  (1795851962723.9612) where CloudWatch Logs keeps whole milliseconds since the epoch (a long),
+  so an SDK reading the bus's event log group (FilterLogEvents, GetLogEvents) cannot parse the
+  answer. The patch stamps whole milliseconds.
 
 Usage: python launcher.py [moto_server arguments...]
 """
@@ -21,6 +25,7 @@ import sys
 from moto.cognitoidp.exceptions import UserNotConfirmedException
 from moto.cognitoidp.models import CognitoIdpBackend, UserStatus
 from moto.dynamodb.models import DynamoDBBackend
+from moto.events import models as events_models
 
 
 def _keep_stream_shards(transact_write_items):
@@ -70,6 +75,16 @@ def _refuse_unconfirmed_users(admin_initiate_auth):
 CognitoIdpBackend.admin_initiate_auth = _refuse_unconfirmed_users(
     CognitoIdpBackend.admin_initiate_auth
 )
+
+def _whole_milliseconds(unix_time_millis):
+    def patched(dt=None):
+        return int(unix_time_millis(dt))
+
+    return patched
+
+
+# moto's events module reads the clock in milliseconds only to stamp log events.
+events_models.unix_time_millis = _whole_milliseconds(events_models.unix_time_millis)
 
 if __name__ == "__main__":
     from moto.server import main

@@ -1,6 +1,7 @@
 //! What devstack's stream pollers and the auth service rely on from moto, as patched by
 //! `localstack/moto/launcher.py`: without the patches a stream consumer stalls after the first
-//! cancelled transaction, and the admin login flow signs in users who never confirmed.
+//! cancelled transaction, the admin login flow signs in users who never confirmed, and the
+//! bus's event log group cannot be read with the SDK.
 
 #![allow(clippy::unwrap_used)]
 
@@ -285,4 +286,68 @@ async fn the_admin_password_flow_refuses_an_unconfirmed_user_as_cognito_does() {
         .unwrap();
     let signed_in = login(password).await.unwrap();
     assert!(signed_in.authentication_result.is_some());
+}
+
+#[tokio::test]
+async fn the_event_log_groups_entries_can_be_read_with_the_sdk() {
+    let config = Moto::shared().sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let name = shop_testkit::unique_name("event-log");
+    let group = format!("/aws/events/{name}");
+    logs.create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    events.create_event_bus().name(&name).send().await.unwrap();
+    events
+        .put_rule()
+        .name(&name)
+        .event_bus_name(&name)
+        .event_pattern(r#"{"source": [{"prefix": "shop."}]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&name)
+        .event_bus_name(&name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("log")
+                .arn(format!(
+                    "arn:aws:logs:{}:{}:log-group:{group}",
+                    shop_testkit::moto::REGION,
+                    devstack::ACCOUNT
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(&name)
+                .source("shop.test")
+                .detail_type("Logged")
+                .detail(r#"{"n": 1}"#)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let read = logs
+        .filter_log_events()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    let entry = &read.events()[0];
+    assert!(entry.message().unwrap().contains("Logged"));
+    assert!(entry.timestamp().unwrap() > 0);
 }

@@ -36,7 +36,8 @@ fn placed() -> OrderEvent {
             city: "Berlin".into(),
             country: "DE".into(),
         },
-        card_token: "tok_visa".into(),
+        // As long as a KMS ciphertext of a short token is in base64.
+        card_token_ciphertext: Some("A".repeat(200)),
     }
 }
 

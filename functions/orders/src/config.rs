@@ -6,7 +6,7 @@ use shop_aws::{ConfigError, MissingSetting, Stage, required_env, settings};
 use shop_events::ParkingQueue;
 
 use crate::{
-    adapters::{EventStore, ProductCopies, ReadModel},
+    adapters::{CardTokenSealer, EventStore, ProductCopies, ReadModel},
     entrypoints::projector::Projector,
     service::Orders,
 };
@@ -44,6 +44,15 @@ pub fn product_copies(client: &Client) -> Result<ProductCopies, MissingSetting> 
     Ok(ProductCopies::new(
         client.clone(),
         required_env("PRODUCTS_TABLE")?,
+    ))
+}
+
+/// The key that seals card tokens for payments (`CARD_TOKEN_KEY_ARN`); only `orders-http`
+/// reads it, being the one orders function allowed to encrypt under it.
+pub fn card_token_sealer(client: aws_sdk_kms::Client) -> Result<CardTokenSealer, MissingSetting> {
+    Ok(CardTokenSealer::new(
+        client,
+        required_env("CARD_TOKEN_KEY_ARN")?,
     ))
 }
 

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 
 use crate::{
     adapters::{
-        AppendError, EventStore, IdempotencyClaim, OrderView, ProductCopies, ReadModel, StoreError,
-        StoredEvent,
+        AppendError, CardTokenSealer, EventStore, IdempotencyClaim, OrderView, ProductCopies,
+        ReadModel, SealError, StoreError, StoredEvent,
     },
     domain::{
         Address, LineRequest, Order, OrderCommand, OrderError, decide, fold, price_lines,
@@ -36,6 +36,8 @@ pub enum OrdersError {
     KeyReused,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot seal the card token")]
+    Sealing(#[source] SealError),
 }
 
 /// A new order as the customer asked for it.
@@ -43,6 +45,8 @@ pub enum OrdersError {
 pub struct PlaceOrder {
     pub lines: Vec<LineRequest>,
     pub shipping_address: Address,
+    /// The card token in clear, as the customer sent it: it is sealed for payments before
+    /// the order is stored, and exists in clear only in this request's memory.
     pub card_token: String,
     /// The `Idempotency-Key` and the hash of the request body.
     pub idempotency: Option<(String, String)>,
@@ -63,8 +67,11 @@ pub struct Orders {
 }
 
 impl Orders {
+    /// Places an order. Its card token is sealed with `card_tokens` under the new order's id,
+    /// and only the sealed token is stored.
     pub async fn place(
         &self,
+        card_tokens: &CardTokenSealer,
         customer_id: &str,
         request: PlaceOrder,
         causation_id: &str,
@@ -102,12 +109,16 @@ impl Orders {
         };
 
         let order_id = uuid::Uuid::new_v4().to_string();
+        let card_token_ciphertext = card_tokens
+            .seal(&order_id, &request.card_token)
+            .await
+            .map_err(OrdersError::Sealing)?;
         let command = OrderCommand::Place {
             customer_id: customer_id.to_owned(),
             lines,
             currency,
             shipping_address: request.shipping_address,
-            card_token: request.card_token,
+            card_token_ciphertext,
         };
         let events = decide(None, command).map_err(OrdersError::Refused)?;
         let stored = stored_events(&order_id, customer_id, 0, &events, causation_id, now);

@@ -464,7 +464,7 @@ async fn an_idempotency_key_expires_a_day_after_its_claim() {
     let setup = common::setup().await;
     let placed = setup
         .orders
-        .place("c-1", with_key("k-1", "hash-a"), "test")
+        .place(&setup.card_tokens, "c-1", with_key("k-1", "hash-a"), "test")
         .await
         .unwrap();
     let claimed_at = setup
@@ -517,14 +517,14 @@ async fn an_expired_idempotency_key_is_absent_even_before_dynamodb_deletes_it() 
     // Another body with the old key is a new order, not a 422, and the key now answers for it.
     let fresh = setup
         .orders
-        .place("c-1", with_key("k-1", "hash-b"), "test")
+        .place(&setup.card_tokens, "c-1", with_key("k-1", "hash-b"), "test")
         .await
         .unwrap();
     assert!(!fresh.replayed);
     assert_ne!(fresh.order_id, old_order);
     let retried = setup
         .orders
-        .place("c-1", with_key("k-1", "hash-b"), "test")
+        .place(&setup.card_tokens, "c-1", with_key("k-1", "hash-b"), "test")
         .await
         .unwrap();
     assert_eq!((retried.order_id, retried.replayed), (fresh.order_id, true));

@@ -8,7 +8,7 @@ mod common;
 
 use common::{DISCONTINUED, KETTLE, MUG, UNKNOWN};
 use orders::{
-    adapters::{EventStore, ProductCopies, ReadModel},
+    adapters::{CardTokenSealer, EventStore, ProductCopies, ReadModel},
     domain::OrderCommand,
     entrypoints::http,
     service::Orders,
@@ -43,7 +43,7 @@ async fn get(app: &axum::Router, customer: &str, path: &str) -> ApiResponse {
 #[tokio::test]
 async fn a_placed_order_is_pending_with_its_total_once_projected() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let placed = place(&app, "c-1", &body(), None).await;
     assert_eq!(placed.status, 202, "{:#}", placed.body);
     assert_eq!(placed.body["status"], "PENDING");
@@ -65,7 +65,7 @@ async fn a_placed_order_is_pending_with_its_total_once_projected() {
 #[tokio::test]
 async fn lines_address_and_payment_are_validated_field_by_field() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let mut bad = body();
     bad["items"] = json!([{"product_id": DISCONTINUED, "quantity": 1}, {"product_id": UNKNOWN, "quantity": 0}]);
     bad["shipping_address"]["country"] = json!("Germany");
@@ -93,7 +93,7 @@ async fn lines_address_and_payment_are_validated_field_by_field() {
 #[tokio::test]
 async fn an_idempotency_key_replays_the_same_order_and_refuses_another_body() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let first = place(&app, "c-1", &body(), Some("key-1")).await;
     let again = place(&app, "c-1", &body(), Some("key-1")).await;
     assert_eq!((first.status, again.status), (202, 202));
@@ -111,7 +111,7 @@ async fn an_idempotency_key_replays_the_same_order_and_refuses_another_body() {
 #[tokio::test]
 async fn concurrent_retries_with_one_key_place_one_order() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let body = body();
     let attempts = (0..5).map(|_| place(&app, "c-1", &body, Some("same-click")));
     let responses = futures::future::join_all(attempts).await;
@@ -128,7 +128,7 @@ async fn concurrent_retries_with_one_key_place_one_order() {
 #[tokio::test]
 async fn another_customers_order_is_not_found_anywhere() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let id = place(&app, "c-1", &body(), None).await.body["order_id"]
         .as_str()
         .unwrap()
@@ -158,7 +158,7 @@ async fn another_customers_order_is_not_found_anywhere() {
 #[tokio::test]
 async fn the_trail_and_as_of_replay_the_events() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let id = place(&app, "c-1", &body(), None).await.body["order_id"]
         .as_str()
         .unwrap()
@@ -196,6 +196,8 @@ async fn the_trail_and_as_of_replay_the_events() {
     );
     assert!(entries.iter().all(|e| e["correlation_id"] == id.as_str()));
     assert!(entries[0]["data"].get("card_token").is_none());
+    assert!(entries[0]["data"].get("card_token_ciphertext").is_none());
+    assert_eq!(entries[0]["data"]["total_cents"], 6897);
 
     for (n, status) in [(1, "PENDING"), (2, "CONFIRMED"), (3, "SHIPPED")] {
         let at = get(&app, "c-1", &format!("/orders/{id}?as_of={n}")).await;
@@ -218,7 +220,7 @@ async fn the_trail_and_as_of_replay_the_events() {
 #[tokio::test]
 async fn only_a_confirmed_unshipped_order_can_be_cancelled() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let cancel = |id: String| {
         let app = app.clone();
         async move {
@@ -272,7 +274,7 @@ async fn only_a_confirmed_unshipped_order_can_be_cancelled() {
 #[tokio::test]
 async fn concurrent_cancels_of_an_order_cancel_it_once_and_never_fail() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let id = setup.place("c-1").await;
     setup
         .orders
@@ -310,7 +312,7 @@ fn the_published_openapi_document_is_up_to_date() {
 #[tokio::test(flavor = "current_thread")]
 async fn no_address_card_or_free_text_reaches_the_logs_malformed_or_well_formed() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     let marker = format!("mk{}", uuid::Uuid::new_v4().simple());
     let address = json!({"name": marker, "line1": marker, "line2": marker, "postal_code": "10115", "city": marker, "country": "DE"});
     let well_formed = json!({
@@ -352,20 +354,26 @@ async fn no_address_card_or_free_text_reaches_the_logs_malformed_or_well_formed(
     assert!(output.contains(&id), "the order id is logged");
 }
 
-/// The orders router over a DynamoDB that cannot be reached: any lookup would be a 500, so
-/// a 400 or 404 from it was decided before any I/O.
+/// The orders router over a DynamoDB and a KMS that cannot be reached: any lookup would be a
+/// 500, so a 400 or 404 from it was decided before any I/O.
 async fn without_dynamodb() -> axum::Router {
     let config = shop_testkit::Moto::shared().sdk_config().await;
     let unreachable = aws_sdk_dynamodb::config::Builder::from(&config)
         .endpoint_url("http://127.0.0.1:1")
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(unreachable);
+    let kms = aws_sdk_kms::config::Builder::from(&config)
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
     let table = || "unreachable".to_owned();
-    http::router(Orders {
-        store: EventStore::new(client.clone(), table(), table()),
-        views: ReadModel::new(client.clone(), table(), table()),
-        products: ProductCopies::new(client, table()),
-    })
+    http::router(
+        Orders {
+            store: EventStore::new(client.clone(), table(), table()),
+            views: ReadModel::new(client.clone(), table(), table()),
+            products: ProductCopies::new(client, table()),
+        },
+        CardTokenSealer::new(aws_sdk_kms::Client::from_conf(kms), table()),
+    )
 }
 
 fn fields_at_fault(response: &ApiResponse) -> Vec<&str> {
@@ -430,7 +438,7 @@ async fn an_order_id_that_is_not_a_uuid_is_a_404_without_a_lookup() {
 #[tokio::test]
 async fn a_cursor_naming_another_customers_orders_is_a_400() {
     let setup = common::setup().await;
-    let app = http::router(setup.orders.clone());
+    let app = setup.router();
     for customer in ["c-1", "c-2"] {
         for _ in 0..2 {
             let id = setup.place(customer).await;

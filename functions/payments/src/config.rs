@@ -7,9 +7,20 @@ use aws_sdk_dynamodb::Client;
 use shop_aws::{ConfigError, required_env, settings};
 
 use crate::{
-    adapters::{PaymentsTable, SimulatedProvider},
+    adapters::{CardTokenOpener, PaymentsTable, SimulatedProvider},
     service::Payments,
 };
+
+/// The key card tokens arrive sealed with (`CARD_TOKEN_KEY_ARN`); only `payments-tasks` reads
+/// it, being the one function allowed to decrypt under it.
+pub fn card_token_opener(
+    client: aws_sdk_kms::Client,
+) -> Result<CardTokenOpener, shop_aws::MissingSetting> {
+    Ok(CardTokenOpener::new(
+        client,
+        required_env("CARD_TOKEN_KEY_ARN")?,
+    ))
+}
 
 /// The service with the simulated provider, whose ledger shares the payments table
 /// (`PAYMENTS_TABLE`, `PROVIDER_TIMEOUT_MS`).

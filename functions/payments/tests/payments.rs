@@ -5,8 +5,11 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
+use aws_sdk_kms::primitives::Blob;
+use base64::{Engine, engine::general_purpose::STANDARD};
 use payments::{
-    adapters::{PaymentsTable, SimulatedProvider},
+    adapters::{CardTokenOpener, PaymentsTable, SimulatedProvider},
     domain::PaymentStatus,
     entrypoints::tasks::{self, Task},
     ports::{CardProvider, LedgerEntry, ProviderError},
@@ -15,14 +18,56 @@ use payments::{
 use shop_testkit::{Moto, stack};
 
 async fn payments() -> Payments<SimulatedProvider> {
+    with_card_tokens().await.0
+}
+
+/// Payments, and the stack's card token key as `payments-tasks` gets it, with what orders does
+/// to a token before the saga carries it.
+async fn with_card_tokens() -> (Payments<SimulatedProvider>, CardTokenOpener, Sealer) {
     let config = Moto::shared().sdk_config().await;
     let resolver = stack::provision(&config, &[]).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = stack::name(&resolver, "PaymentsTable");
-    Payments {
-        table: PaymentsTable::new(client.clone(), table.clone()),
-        provider: SimulatedProvider::new(client, table, Duration::from_millis(50)),
+    let key_arn = resolver
+        .get("CardTokenKey", devstack::template::Attribute::Arn)
+        .unwrap()
+        .to_owned();
+    (
+        Payments {
+            table: PaymentsTable::new(client.clone(), table.clone()),
+            provider: SimulatedProvider::new(client, table, Duration::from_millis(50)),
+        },
+        CardTokenOpener::new(aws_sdk_kms::Client::new(&config), key_arn.clone()),
+        Sealer { config, key_arn },
+    )
+}
+
+/// Seals a card token as orders does: KMS Encrypt under the order's id, base64.
+struct Sealer {
+    config: SdkConfig,
+    key_arn: String,
+}
+
+impl Sealer {
+    async fn seal(&self, order_id: &str, card_token: &str) -> String {
+        let output = aws_sdk_kms::Client::new(&self.config)
+            .encrypt()
+            .key_id(&self.key_arn)
+            .plaintext(Blob::new(card_token.as_bytes()))
+            .encryption_context("order_id", order_id)
+            .send()
+            .await
+            .unwrap();
+        STANDARD.encode(output.ciphertext_blob.unwrap().as_ref())
     }
+}
+
+fn authorize_task(order_id: &str, card_token_ciphertext: &str) -> Task {
+    serde_json::from_value(serde_json::json!({
+        "task": "AuthorizePayment", "order_id": order_id,
+        "card_token_ciphertext": card_token_ciphertext, "amount_cents": 100, "currency": "EUR"
+    }))
+    .unwrap()
 }
 
 async fn ledger<P: CardProvider>(payments: &Payments<P>, order_id: &str) -> LedgerEntry {
@@ -257,28 +302,33 @@ async fn an_authorization_that_loses_to_a_void_releases_the_hold_it_got() {
 
 #[tokio::test]
 async fn task_errors_carry_the_types_the_state_machine_matches() {
-    let payments = payments().await;
-    let task = |order_id: &str, token: &str| -> Task {
-        serde_json::from_value(serde_json::json!({
-            "task": "AuthorizePayment", "order_id": order_id, "card_token": token, "amount_cents": 100, "currency": "EUR"
-        }))
-        .unwrap()
+    let (payments, card_tokens, sealer) = with_card_tokens().await;
+    let task = async |order_id: &str, token: &str| -> Task {
+        authorize_task(order_id, &sealer.seal(order_id, token).await)
     };
     assert_eq!(
-        tasks::run(&payments, task("o-declined", "tok_declined"))
-            .await
-            .unwrap_err()
-            .error_type,
+        tasks::run(
+            &payments,
+            &card_tokens,
+            task("o-declined", "tok_declined").await
+        )
+        .await
+        .unwrap_err()
+        .error_type,
         "PaymentDeclined"
     );
     assert_eq!(
-        tasks::run(&payments, task("o-timeout", "tok_timeout"))
-            .await
-            .unwrap_err()
-            .error_type,
+        tasks::run(
+            &payments,
+            &card_tokens,
+            task("o-timeout", "tok_timeout").await
+        )
+        .await
+        .unwrap_err()
+        .error_type,
         "PaymentTimeout"
     );
-    let ok = tasks::run(&payments, task("o-visa", "tok_visa"))
+    let ok = tasks::run(&payments, &card_tokens, task("o-visa", "tok_visa").await)
         .await
         .unwrap();
     assert_eq!(ok["payment"]["status"], "AUTHORIZED");
@@ -286,10 +336,87 @@ async fn task_errors_carry_the_types_the_state_machine_matches() {
     // A task retried after its compensation voided the payment.
     payments.void("o-late").await.unwrap();
     assert_eq!(
-        tasks::run(&payments, task("o-late", "tok_visa"))
+        tasks::run(&payments, &card_tokens, task("o-late", "tok_visa").await)
             .await
             .unwrap_err()
             .error_type,
         "PaymentClosed"
     );
+}
+
+#[tokio::test]
+async fn a_token_sealed_for_its_order_opens_and_is_authorized() {
+    let (payments, card_tokens, sealer) = with_card_tokens().await;
+    let ciphertext = sealer.seal("o-1", "tok_visa+a-suffix").await;
+    let answer = tasks::run(&payments, &card_tokens, authorize_task("o-1", &ciphertext))
+        .await
+        .unwrap();
+    assert_eq!(answer["payment"]["status"], "AUTHORIZED");
+    assert_eq!(books(&ledger(&payments, "o-1").await), (100, 0, 0));
+}
+
+#[tokio::test]
+async fn a_token_sealed_for_another_order_is_unreadable_and_never_reaches_the_provider() {
+    let (payments, card_tokens, sealer) = with_card_tokens().await;
+    let sealed_for_another = sealer.seal("o-other", "tok_visa").await;
+    let mut altered = STANDARD
+        .decode(sealer.seal("o-1", "tok_visa").await)
+        .unwrap();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    for ciphertext in [
+        sealed_for_another,
+        STANDARD.encode(&altered),
+        "not base64!".to_owned(),
+    ] {
+        let error = tasks::run(&payments, &card_tokens, authorize_task("o-1", &ciphertext))
+            .await
+            .unwrap_err();
+        assert_eq!(error.error_type, "CardTokenUnreadable", "{ciphertext}");
+    }
+    assert_eq!(payments.table.get("o-1").await.unwrap(), None);
+    assert_eq!(
+        payments.provider_ledger("o-1").await.unwrap(),
+        None,
+        "the provider was never asked"
+    );
+}
+
+#[tokio::test]
+async fn a_kms_that_cannot_be_reached_is_a_retried_error_not_an_unreadable_token() {
+    let (payments, _, sealer) = with_card_tokens().await;
+    let unreachable = aws_sdk_kms::config::Builder::from(&sealer.config)
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
+    let card_tokens = CardTokenOpener::new(
+        aws_sdk_kms::Client::from_conf(unreachable),
+        sealer.key_arn.clone(),
+    );
+    let ciphertext = sealer.seal("o-1", "tok_visa").await;
+    let error = tasks::run(&payments, &card_tokens, authorize_task("o-1", &ciphertext))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type, "PaymentsUnavailable");
+}
+
+#[tokio::test]
+async fn a_test_token_with_a_suffix_behaves_as_its_name() {
+    let payments = payments().await;
+    let approved = payments
+        .authorize("o-1", "tok_visa+run-1", 100, "EUR")
+        .await
+        .unwrap();
+    assert_eq!(approved.status, PaymentStatus::Authorized);
+    assert!(matches!(
+        payments
+            .authorize("o-2", "tok_declined+run-1", 100, "EUR")
+            .await,
+        Err(PaymentError::Declined)
+    ));
+    assert!(matches!(
+        payments
+            .authorize("o-3", "tok_visa_run-1", 100, "EUR")
+            .await,
+        Err(PaymentError::Declined)
+    ));
 }

@@ -254,6 +254,83 @@ fn every_alarm_reaches_the_alarm_topic_and_the_composite_alarm() {
     }
 }
 
+/// The card token key's use, from every function's policies: which function may do what with
+/// it, under which condition.
+fn card_token_key_grants() -> Vec<(String, String, Value)> {
+    let key = json!({"Fn::GetAtt": ["CardTokenKey", "Arn"]});
+    let mut grants = Vec::new();
+    for function in shop().functions().unwrap() {
+        for statement in devstack::iam::function_statements(&function.policies, |_| None) {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(one) => vec![one.clone()],
+                Value::Array(many) => many
+                    .iter()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for action in actions.into_iter().filter(|a| a.starts_with("kms:")) {
+                assert_eq!(
+                    statement["Resource"], key,
+                    "{}: {action} on anything but the card token key",
+                    function.logical_id
+                );
+                grants.push((
+                    function.logical_id.clone(),
+                    action,
+                    statement["Condition"].clone(),
+                ));
+            }
+        }
+    }
+    grants.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    grants
+}
+
+/// Card tokens are sealed by orders' HTTP function and opened by payments' saga tasks, and by
+/// nobody else; both only under exactly an order's encryption context.
+#[test]
+fn only_orders_http_seals_and_only_payments_tasks_opens_card_tokens() {
+    let order_context = json!({
+        "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]},
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]},
+    });
+    let expected = [
+        ("OrdersHttpFunction", "kms:DescribeKey", Value::Null),
+        ("OrdersHttpFunction", "kms:Encrypt", order_context.clone()),
+        ("PaymentsTasksFunction", "kms:Decrypt", order_context),
+        ("PaymentsTasksFunction", "kms:DescribeKey", Value::Null),
+    ]
+    .map(|(function, action, condition)| (function.to_owned(), action.to_owned(), condition));
+    assert_eq!(card_token_key_grants(), expected);
+}
+
+/// The key rotates, and its own policy refuses encryption and decryption without an order's
+/// id in the context, whatever an IAM policy grants.
+#[test]
+fn the_card_token_key_rotates_and_works_only_under_an_orders_context() {
+    let template = shop();
+    let key = template.resource("CardTokenKey").unwrap();
+    let Properties::Key(properties) = &key.properties else {
+        panic!("CardTokenKey is a KMS key");
+    };
+    assert_eq!(properties.enable_key_rotation, Some(true));
+    let policy = properties.key_policy.as_ref().unwrap();
+    let deny = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a deny statement");
+    assert_eq!(
+        deny["Condition"],
+        json!({"Null": {"kms:EncryptionContext:order_id": "true"}})
+    );
+    for action in ["kms:Encrypt", "kms:Decrypt"] {
+        assert!(mentions(&deny["Action"], &json!(action)), "{action}");
+    }
+}
+
 #[test]
 fn every_function_logs_to_its_own_group_kept_for_the_retention_parameter_and_is_traced() {
     let template = shop();
@@ -329,7 +406,11 @@ fn every_function_has_an_errors_and_a_throttles_alarm_and_every_stream_consumer_
     for function in &functions {
         let id = &function.logical_id;
         assert_eq!(alarms_on(&template, "Errors", id).len(), 1, "{id}'s errors");
-        assert_eq!(alarms_on(&template, "Throttles", id).len(), 1, "{id}'s throttles");
+        assert_eq!(
+            alarms_on(&template, "Throttles", id).len(),
+            1,
+            "{id}'s throttles"
+        );
         let reads_a_stream = function.stream_sources().next().is_some();
         assert_eq!(
             alarms_on(&template, "IteratorAge", id).len(),

@@ -63,7 +63,13 @@ pub enum OrderEvent {
         currency: String,
         total_cents: i64,
         shipping_address: Address,
-        card_token: String,
+        /// The card token as orders sealed it for payments (a KMS ciphertext, base64, bound
+        /// to this order); orders itself cannot read it, and the token is stored nowhere in
+        /// clear. Absent only from OrderPlaced events stored before tokens were sealed, which
+        /// carried the token itself as `card_token`: those still fold (nothing here reads
+        /// either field) and no longer start a saga (see docs/services/orders.md).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card_token_ciphertext: Option<String>,
     },
     OrderConfirmed {},
     OrderRejected {
@@ -117,7 +123,6 @@ pub struct Order {
     pub currency: String,
     pub total_cents: i64,
     pub shipping_address: Address,
-    pub card_token: String,
     pub status: OrderStatus,
     pub reason: Option<String>,
     pub shipment_id: Option<String>,
@@ -147,7 +152,8 @@ pub enum OrderCommand {
         lines: Vec<OrderLine>,
         currency: String,
         shipping_address: Address,
-        card_token: String,
+        /// The card token sealed for payments; see [`OrderEvent::OrderPlaced`].
+        card_token_ciphertext: String,
     },
     Confirm,
     Reject {
@@ -189,14 +195,14 @@ pub fn decide(state: Option<&Order>, command: OrderCommand) -> Result<Vec<OrderE
                 lines,
                 currency,
                 shipping_address,
-                card_token,
+                card_token_ciphertext,
             } => Ok(vec![OrderEvent::OrderPlaced {
                 total_cents: lines.iter().map(OrderLine::total_cents).sum(),
                 customer_id,
                 lines,
                 currency,
                 shipping_address,
-                card_token,
+                card_token_ciphertext: Some(card_token_ciphertext),
             }]),
             _ => Err(OrderError::NotFound),
         };
@@ -264,7 +270,7 @@ pub fn evolve(state: Option<Order>, order_id: &str, recorded: &Recorded) -> Opti
                 currency,
                 total_cents,
                 shipping_address,
-                card_token,
+                ..
             },
             _,
         ) => Order {
@@ -274,7 +280,6 @@ pub fn evolve(state: Option<Order>, order_id: &str, recorded: &Recorded) -> Opti
             currency: currency.clone(),
             total_cents: *total_cents,
             shipping_address: shipping_address.clone(),
-            card_token: card_token.clone(),
             status: OrderStatus::Pending,
             reason: None,
             shipment_id: None,
@@ -366,7 +371,7 @@ mod tests {
             lines: vec![line(2, 1000), line(1, 250)],
             currency: "EUR".into(),
             shipping_address: address(),
-            card_token: "tok_visa".into(),
+            card_token_ciphertext: "c2VhbGVk".into(),
         }
     }
 
@@ -603,6 +608,41 @@ mod tests {
             event: OrderEvent::OrderConfirmed {},
         };
         assert_eq!(fold("o-1", [&stray]), None);
+    }
+
+    #[test]
+    fn an_order_placed_before_tokens_were_sealed_still_folds_and_keeps_no_token() {
+        let stored = serde_json::json!({"type": "OrderPlaced", "data": {
+            "customer_id": "c-1", "lines": [serde_json::to_value(line(1, 500)).unwrap()],
+            "currency": "EUR", "total_cents": 500,
+            "shipping_address": serde_json::to_value(address()).unwrap(),
+            "card_token": "tok_visa"
+        }});
+        let event: OrderEvent = serde_json::from_value(stored).unwrap();
+        let OrderEvent::OrderPlaced {
+            card_token_ciphertext,
+            ..
+        } = &event
+        else {
+            panic!("{event:?}");
+        };
+        assert_eq!(card_token_ciphertext, &None);
+        let recorded = Recorded {
+            sequence: 1,
+            occurred_at: datetime!(2026-11-27 10:00 UTC),
+            event: event.clone(),
+        };
+        assert_eq!(fold("o-1", [&recorded]).unwrap().total_cents, 500);
+        let again = serde_json::to_string(&event).unwrap();
+        assert!(!again.contains("card_token"), "{again}");
+    }
+
+    #[test]
+    fn a_placement_records_the_sealed_token_it_was_given() {
+        let events = decide(None, place()).unwrap();
+        let json = serde_json::to_value(&events[0]).unwrap();
+        assert_eq!(json["data"]["card_token_ciphertext"], "c2VhbGVk");
+        assert!(json["data"].get("card_token").is_none());
     }
 
     #[test]

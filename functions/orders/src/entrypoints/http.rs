@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{FromRef, Path, State},
     http::{HeaderMap, Method, StatusCode, header},
     response::IntoResponse,
 };
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    adapters::{OrderView, StoredEvent},
+    adapters::{CardTokenSealer, OrderView, StoredEvent},
     domain::{Address, LineRequest, Order, OrderError, OrderLine, OrderStatus},
     service::{Orders, OrdersError, PlaceOrder},
 };
@@ -29,9 +29,35 @@ use crate::{
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY_LEN: usize = 128;
 
-pub fn router(orders: Orders) -> Router {
+pub fn router(orders: Orders, card_tokens: CardTokenSealer) -> Router {
     let (routes, _) = api().split_for_parts();
-    shop_http::service_router(routes.with_state(orders), access_log())
+    shop_http::service_router(
+        routes.with_state(Api {
+            orders,
+            card_tokens,
+        }),
+        access_log(),
+    )
+}
+
+/// What the routes run on: the service, and the key placement seals card tokens with (of the
+/// orders functions, only this one may encrypt under it).
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub orders: Orders,
+    pub card_tokens: CardTokenSealer,
+}
+
+impl FromRef<Api> for Orders {
+    fn from_ref(api: &Api) -> Self {
+        api.orders.clone()
+    }
+}
+
+impl FromRef<Api> for CardTokenSealer {
+    fn from_ref(api: &Api) -> Self {
+        api.card_tokens.clone()
+    }
 }
 
 /// What the access log may show of the orders' bodies: lines, amounts and states, never the
@@ -81,7 +107,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-fn api() -> OpenApiRouter<Orders> {
+fn api() -> OpenApiRouter<Api> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(place_order, list_orders))
         .routes(routes!(get_order))
@@ -256,8 +282,10 @@ impl TryFrom<StoredEvent> for TrailEntry {
 
     fn try_from(event: StoredEvent) -> Result<Self, Self::Error> {
         let mut data = event.data_json()?;
-        // The trail is for people; the card token stays in the store.
+        // The trail is for people: the sealed card token is of no use to them, and an
+        // OrderPlaced stored before tokens were sealed holds the token itself.
         if let Some(data) = data.as_object_mut() {
+            data.remove("card_token_ciphertext");
             data.remove("card_token");
         }
         Ok(Self {
@@ -294,6 +322,7 @@ pub struct AsOf {
 )]
 async fn place_order(
     State(orders): State<Orders>,
+    State(card_tokens): State<CardTokenSealer>,
     caller: Caller,
     correlation_id: CorrelationId,
     headers: HeaderMap,
@@ -318,6 +347,7 @@ async fn place_order(
 
     let placed = orders
         .place(
+            &card_tokens,
             &caller.user_id,
             PlaceOrder {
                 lines: request
@@ -465,6 +495,7 @@ impl From<OrdersError> for Problem {
                 "this Idempotency-Key was used for a different request",
             ),
             OrdersError::Store(cause) => Problem::internal(&cause),
+            OrdersError::Sealing(cause) => Problem::internal(&cause),
         }
     }
 }

@@ -8,8 +8,20 @@ use shop_events::{Envelope, StreamMapper, publisher::MapError};
 use crate::adapters::StoredEvent;
 
 pub const SOURCE: &str = "shop.orders";
-/// Version of the orders events' schemas in `events/schemas/`.
+/// Version of the orders events' schemas in `events/schemas/`, but for OrderPlaced's.
 pub const SCHEMA_VERSION: u32 = 1;
+/// OrderPlaced's schema version: 2 since it carries the card token sealed
+/// (`card_token_ciphertext`) where version 1 carried the token itself.
+pub const ORDER_PLACED_SCHEMA_VERSION: u32 = 2;
+
+/// The schema version of an orders event type.
+pub fn schema_version(event_type: &str) -> u32 {
+    if event_type == "OrderPlaced" {
+        ORDER_PLACED_SCHEMA_VERSION
+    } else {
+        SCHEMA_VERSION
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrderEvents;
@@ -41,7 +53,7 @@ pub fn envelope(event: &StoredEvent) -> Result<Envelope, serde_json::Error> {
     Ok(Envelope {
         event_id: Envelope::event_id_for(SOURCE, &event.order_id, event.sequence),
         event_type: event.event_type.clone(),
-        version: SCHEMA_VERSION,
+        version: schema_version(&event.event_type),
         occurred_at: event.occurred_at,
         correlation_id: event.correlation_id.clone(),
         causation_id: Some(event.causation_id.clone()),

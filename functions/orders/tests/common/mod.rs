@@ -4,9 +4,10 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use aws_config::SdkConfig;
+use devstack::template::Attribute;
 use devstack::template::Resolver;
 use orders::{
-    adapters::{EventStore, ProductCopies, ReadModel},
+    adapters::{CardTokenSealer, EventStore, ProductCopies, ReadModel},
     domain::{Address, LineRequest, Product},
     entrypoints::projector::Projector,
     service::{Orders, PlaceOrder},
@@ -23,6 +24,9 @@ pub const UNKNOWN: &str = "6f1c0a7e-0000-4000-8000-0000000000ff";
 
 pub struct Setup {
     pub orders: Orders,
+    /// The template's card token key, as `orders-http` gets it.
+    pub card_tokens: CardTokenSealer,
+    pub card_token_key_arn: String,
     pub projector: Projector,
     pub resolver: Resolver,
     pub config: SdkConfig,
@@ -65,7 +69,16 @@ pub async fn setup() -> Setup {
         };
         products.apply(&product, 1).await.unwrap();
     }
+    let card_token_key_arn = resolver
+        .get("CardTokenKey", Attribute::Arn)
+        .unwrap()
+        .to_owned();
     Setup {
+        card_tokens: CardTokenSealer::new(
+            aws_sdk_kms::Client::new(&config),
+            card_token_key_arn.clone(),
+        ),
+        card_token_key_arn,
         projector: Projector {
             store: store.clone(),
             views: views.clone(),
@@ -117,6 +130,11 @@ pub fn kettles_and_a_mug() -> PlaceOrder {
 }
 
 impl Setup {
+    /// The HTTP API over the setup's stores and key.
+    pub fn router(&self) -> axum::Router {
+        orders::entrypoints::http::router(self.orders.clone(), self.card_tokens.clone())
+    }
+
     /// Every record the projector parked, as the messages in its DLQ.
     pub async fn parked(&self) -> Vec<serde_json::Value> {
         let received = aws_sdk_sqs::Client::new(&self.config)
@@ -137,7 +155,7 @@ impl Setup {
     /// Places an order for `customer` and returns its id.
     pub async fn place(&self, customer: &str) -> String {
         self.orders
-            .place(customer, kettles_and_a_mug(), "test")
+            .place(&self.card_tokens, customer, kettles_and_a_mug(), "test")
             .await
             .unwrap()
             .order_id

@@ -7,6 +7,9 @@
 //! | `tok_timeout` | holds the amount, then never answers in time: waits, then times out |
 //! | `tok_flaky` | holds the amount but the first answer for an order is lost (a timeout); a retry gets the same hold |
 //!
+//! A token may carry a suffix after a `+` (`tok_visa+3f9a`), which the provider ignores: a test
+//! can give each order a token of its own and then look for it where no token may appear.
+//!
 //! Like a real provider it keeps its own books: one ledger entry per idempotency key (the
 //! order), with at most one hold, and what was voided and refunded of it. A real provider keeps
 //! them on its side; the simulation has no other side, so the entries live in the payments
@@ -151,7 +154,10 @@ impl CardProvider for SimulatedProvider {
         currency: &str,
     ) -> Result<String, ProviderError> {
         let attempt = self.count_attempt(key, currency).await?;
-        match card_token {
+        let test_token = card_token
+            .split_once('+')
+            .map_or(card_token, |(name, _suffix)| name);
+        match test_token {
             "tok_timeout" => {
                 self.hold(key, amount_cents).await?;
                 tokio::time::sleep(self.timeout).await;

@@ -1,13 +1,18 @@
 //! Payments' tasks of the place-order saga (run by `payments-tasks`). Error types are what the
 //! state machine matches: `PaymentDeclined` (business, caught), `PaymentTimeout` (transient,
 //! retried with backoff), `PaymentClosed`, `InvalidTask`, `PaymentRefused` (the provider would
-//! not void or refund what payments recorded), `PaymentsUnavailable` (retried).
+//! not void or refund what payments recorded), `CardTokenUnreadable` (the sealed token does
+//! not open for this order; caught, never retried), `PaymentsUnavailable` (retried).
+//!
+//! `AuthorizePayment` gets the card token sealed, as orders stored it; it is opened here, just
+//! before the authorization, and lives in clear only in this invocation's memory.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shop_events::TaskError;
 
 use crate::{
+    adapters::{CardTokenOpener, OpenError},
     ports::CardProvider,
     service::{PaymentError, Payments},
 };
@@ -17,7 +22,8 @@ use crate::{
 pub enum Task {
     AuthorizePayment {
         order_id: String,
-        card_token: String,
+        /// The card token as orders sealed it for this order (KMS ciphertext, base64).
+        card_token_ciphertext: String,
         amount_cents: i64,
         currency: String,
     },
@@ -45,18 +51,35 @@ impl From<PaymentError> for TaskError {
     }
 }
 
-pub async fn run<P: CardProvider>(payments: &Payments<P>, task: Task) -> Result<Value, TaskError> {
+impl From<OpenError> for TaskError {
+    fn from(error: OpenError) -> Self {
+        let error_type = match &error {
+            OpenError::Unreadable(_) => "CardTokenUnreadable",
+            OpenError::Kms(_) => "PaymentsUnavailable",
+        };
+        TaskError::new(error_type, &error)
+    }
+}
+
+pub async fn run<P: CardProvider>(
+    payments: &Payments<P>,
+    card_tokens: &CardTokenOpener,
+    task: Task,
+) -> Result<Value, TaskError> {
     let payment = match task {
         Task::AuthorizePayment {
             order_id,
-            card_token,
+            card_token_ciphertext,
             amount_cents,
             currency,
-        } => Some(
-            payments
-                .authorize(&order_id, &card_token, amount_cents, &currency)
-                .await?,
-        ),
+        } => {
+            let card_token = card_tokens.open(&order_id, &card_token_ciphertext).await?;
+            Some(
+                payments
+                    .authorize(&order_id, &card_token, amount_cents, &currency)
+                    .await?,
+            )
+        }
         Task::VoidPayment { order_id } => payments.void(&order_id).await?,
         Task::RefundPayment { order_id } => payments.refund(&order_id).await?,
     };

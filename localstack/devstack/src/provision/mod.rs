@@ -6,6 +6,7 @@
 mod cognito;
 pub mod dynamodb;
 mod events;
+pub mod kms;
 mod logs;
 pub mod names;
 mod sfn;
@@ -67,6 +68,7 @@ pub struct Clients {
     pub sfn: aws_sdk_sfn::Client,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -79,6 +81,7 @@ impl Clients {
             sfn: aws_sdk_sfn::Client::new(config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
         }
     }
 }
@@ -97,6 +100,7 @@ pub async fn provision(
     mut resolver: Resolver,
     clients: &Clients,
 ) -> Result<Provisioned, ProvisionError> {
+    kms::provision(template, &mut resolver, &clients.kms).await?;
     let app_clients = cognito::provision(template, &mut resolver, &clients.cognito).await?;
     dynamodb::provision(template, &mut resolver, &clients.dynamodb).await?;
     sqs::provision(template, &mut resolver, &clients.sqs).await?;

@@ -185,6 +185,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
         ResourceKind::UserPoolGroup => Properties::UserPoolGroup(from_value(props, id)?),
         ResourceKind::HttpApi => Properties::HttpApi(from_value(props, id)?),
         ResourceKind::StateMachine => Properties::StateMachine(from_value(props, id)?),
+        ResourceKind::KmsKey => Properties::Key(from_value(props, id)?),
         ResourceKind::Function => {
             let mut merged = globals.clone();
             if let Value::Object(own) = props {

@@ -25,6 +25,7 @@ pub enum ResourceKind {
     Dashboard,
     SnsTopic,
     SnsSubscription,
+    KmsKey,
 }
 
 /// What devstack does with a resource of some kind.
@@ -37,7 +38,7 @@ pub enum Support {
 }
 
 impl ResourceKind {
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::DynamoDbTable,
         Self::SqsQueue,
         Self::SqsQueuePolicy,
@@ -58,6 +59,7 @@ impl ResourceKind {
         Self::Dashboard,
         Self::SnsTopic,
         Self::SnsSubscription,
+        Self::KmsKey,
     ];
 
     /// The CloudFormation (or SAM) type name.
@@ -83,6 +85,7 @@ impl ResourceKind {
             Self::Dashboard => "AWS::CloudWatch::Dashboard",
             Self::SnsTopic => "AWS::SNS::Topic",
             Self::SnsSubscription => "AWS::SNS::Subscription",
+            Self::KmsKey => "AWS::KMS::Key",
         }
     }
 

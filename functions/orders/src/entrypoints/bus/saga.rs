@@ -24,7 +24,7 @@ shop_events::inbox! {
             lines: Vec<SagaLine>,
             total_cents: i64,
             currency: String,
-            card_token: String,
+            card_token_ciphertext: String,
         },
     }
 }
@@ -36,7 +36,9 @@ pub struct SagaLine {
     pub quantity: i64,
 }
 
-/// The execution's input, which the state machine passes on to its tasks.
+/// The execution's input, which the state machine passes on to its tasks. Step Functions keeps
+/// it in the execution's history for 90 days after the execution ends, so the card token goes
+/// on sealed, as orders stored it: only payments' AuthorizePayment task can open it.
 #[derive(Debug, Serialize)]
 struct SagaInput {
     order_id: String,
@@ -44,7 +46,7 @@ struct SagaInput {
     lines: Vec<SagaLine>,
     amount_cents: i64,
     currency: String,
-    card_token: String,
+    card_token_ciphertext: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +73,7 @@ impl SagaStarter {
             lines,
             total_cents,
             currency,
-            card_token,
+            card_token_ciphertext,
         } = delivery.event;
         let input = SagaInput {
             order_id,
@@ -79,7 +81,7 @@ impl SagaStarter {
             lines,
             amount_cents: total_cents,
             currency,
-            card_token,
+            card_token_ciphertext,
         };
         let result = self
             .client

@@ -7,6 +7,7 @@
 pub mod cognito;
 pub mod dynamodb;
 pub mod events;
+pub mod kms;
 pub mod logs;
 pub mod serverless;
 pub mod sqs;
@@ -31,6 +32,7 @@ pub enum Properties {
     },
     HttpApi(serverless::HttpApiProperties),
     StateMachine(serverless::StateMachineProperties),
+    Key(kms::KeyProperties),
     /// A kind devstack accepts without emulating: its properties are kept as written, for
     /// checks that read the template (alarms covering queues), and have no local effect.
     NotEmulated(serde_json::Value),
