@@ -12,7 +12,7 @@ use system_tests::fuzz::{self, Settings};
 
 const USAGE: &str = "usage: fuzz [--max-examples N] [--seed N]
   --max-examples N  test cases per operation and phase (default 100)
-  --seed N          repeat an earlier run (default: a new seed, printed in each log)";
+  --seed N          repeat an earlier run (default: a new seed, printed)";
 
 fn settings() -> Result<Settings, String> {
     let mut settings = Settings {
@@ -40,14 +40,22 @@ fn settings() -> Result<Settings, String> {
 }
 
 fn main() -> ExitCode {
-    let settings = match settings() {
+    let mut settings = match settings() {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
         }
     };
-    eprintln!("fuzz: starting devstack on free ports …");
+    // One seed for every document, printed, so a failing run can be repeated as a whole.
+    let seed = *settings.seed.get_or_insert_with(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    eprintln!(
+        "fuzz: seed {seed} (repeat with ARGS=\"--seed {seed}\"); starting devstack on free ports …"
+    );
     let system = system_tests::system();
     eprintln!(
         "fuzz: {} documents against {}, {} examples per operation and phase …",
