@@ -63,6 +63,7 @@ pub fn name_rules(template: &Template, resolver: &mut Resolver) -> Result<(), Te
         let rule_arn = arn(resolver, "events", &path);
         resolver.set(&rule.logical_id, Attribute::Arn, rule_arn);
         resolver.set(&rule.logical_id, Attribute::Name, bus);
+        resolver.set(&rule.logical_id, Attribute::RuleName, name.clone());
         resolver.set(&rule.logical_id, Attribute::Ref, name);
     }
     Ok(())

@@ -18,6 +18,9 @@ pub enum Attribute {
     QueueName,
     ProviderName,
     ProviderUrl,
+    /// An EventBridge rule's bare name (`!Ref` of a rule on a custom bus is `bus|rule`, which
+    /// no API or metric dimension takes).
+    RuleName,
 }
 
 impl Attribute {
@@ -30,6 +33,7 @@ impl Attribute {
             "QueueName" => Self::QueueName,
             "ProviderName" => Self::ProviderName,
             "ProviderURL" => Self::ProviderUrl,
+            "RuleName" => Self::RuleName,
             _ => return None,
         })
     }
