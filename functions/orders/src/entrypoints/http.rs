@@ -302,7 +302,8 @@ impl TryFrom<StoredEvent> for TrailEntry {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AsOf {
-    /// Replay only the first N events.
+    /// Replay only the first N events (1 or more).
+    #[param(minimum = 1)]
     pub as_of: Option<u64>,
 }
 
@@ -404,7 +405,7 @@ async fn list_orders(
     get, path = "/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id (any other text is a 404)"), AsOf), security(("bearer" = [])),
     responses(
         (status = 200, description = "The order", body = OrderBody),
-        (status = 400, description = "`as_of` is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`as_of` is not a number of 1 or more", body = Problem, content_type = "application/problem+json"),
         Unauthenticated,
         (status = 404, description = "No such order of the caller's", body = Problem, content_type = "application/problem+json"),
     )

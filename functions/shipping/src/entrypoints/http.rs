@@ -37,7 +37,7 @@ struct ApiDoc;
 
 /// An order's shipment, for the order's customer or an admin (others get 404).
 #[utoipa::path(
-    get, path = "/shipments/{order_id}", tag = "shipping", params(("order_id" = String, Path)),
+    get, path = "/shipments/{order_id}", tag = "shipping", params(("order_id" = Uuid, Path, description = "Order id (any other text is a 404)")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The shipment", body = Object),
