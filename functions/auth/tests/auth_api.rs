@@ -565,6 +565,34 @@ async fn an_attempt_cognito_cannot_answer_is_no_guess_and_holds_no_count() {
 }
 
 #[tokio::test]
+async fn health_is_ok_without_a_token_when_the_pool_and_tables_answer() {
+    let setup = setup(false).await;
+    let response = send(&setup.app, &ApiRequest::get("/auth/health")).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(
+        response.body["checks"],
+        json!({"user_pool": "ok", "login_attempts_table": "ok", "customers_table": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_the_user_pool_is_missing() {
+    let setup = setup(false).await;
+    let without_pool = http::router(auth_over(
+        &setup.config,
+        &setup.resolver,
+        "us-east-1_gone".to_owned(),
+        LOCKOUT,
+        false,
+    ));
+    let response = send(&without_pool, &ApiRequest::get("/auth/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(response.body["checks"]["user_pool"], "failed");
+    assert_eq!(response.body["checks"]["customers_table"], "ok");
+}
+
+#[tokio::test]
 async fn an_invalid_refresh_token_is_a_401() {
     let setup = setup(false).await;
     let response = setup

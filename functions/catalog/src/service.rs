@@ -50,6 +50,11 @@ impl Catalog {
         Self { table }
     }
 
+    /// The store, for the health check.
+    pub fn table(&self) -> &ProductTable {
+        &self.table
+    }
+
     pub async fn create(
         &self,
         input: ProductInput,

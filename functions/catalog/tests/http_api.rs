@@ -324,11 +324,34 @@ async fn responses_echo_the_callers_correlation_id() {
 }
 
 #[tokio::test]
-async fn health_answers_without_a_token() {
+async fn health_is_ok_without_a_token_when_the_tables_answer() {
     let app = catalog().await;
     let response = send(&app, &ApiRequest::get("/catalog/health")).await;
-    assert_eq!(response.status, 200);
+    assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.body["status"], "ok");
+    assert_eq!(response.body["checks"], json!({"product_tables": "ok"}));
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_a_table_is_missing() {
+    let client = aws_sdk_dynamodb::Client::new(&Moto::shared().sdk_config().await);
+    let products = unique_name("products");
+    template::create_table(&client, "ProductsTable", &products).await;
+    let missing = unique_name("never-created");
+    let app = http::router(Catalog::new(ProductTable::new(
+        client,
+        products,
+        missing.clone(),
+    )));
+    let response = send(&app, &ApiRequest::get("/catalog/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(response.body["checks"], json!({"product_tables": "failed"}));
+    assert!(
+        !response.body.to_string().contains(&missing),
+        "{}",
+        response.body
+    );
 }
 
 /// Every operation in the OpenAPI document is served, and a documented path answers no

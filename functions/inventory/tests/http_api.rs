@@ -24,6 +24,36 @@ async fn setup() -> (axum::Router, Inventory) {
 }
 
 #[tokio::test]
+async fn health_is_ok_without_a_token_when_the_tables_answer() {
+    let (app, _) = setup().await;
+    let response = send(&app, &ApiRequest::get("/inventory/health")).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(
+        response.body["checks"],
+        json!({"stock_tables": "ok"}),
+        "{:#}",
+        response.body
+    );
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_a_table_is_missing() {
+    let config = Moto::shared().sdk_config().await;
+    let resolver = stack::provision(&config, &[]).await;
+    let app = http::router(Inventory {
+        stock: Stock::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            stack::name(&resolver, "StockTable"),
+            "never-created-reservations".to_owned(),
+        ),
+    });
+    let response = send(&app, &ApiRequest::get("/inventory/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(response.body["checks"], json!({"stock_tables": "failed"}));
+}
+
+#[tokio::test]
 async fn anyone_reads_stock_and_an_unstocked_sku_has_none() {
     let (app, _) = setup().await;
     let response = send(&app, &ApiRequest::get("/inventory/NEVER-1")).await;

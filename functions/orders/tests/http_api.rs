@@ -304,6 +304,39 @@ async fn concurrent_cancels_of_an_order_cancel_it_once_and_never_fail() {
     );
 }
 
+#[tokio::test]
+async fn health_is_ok_without_a_token_when_the_tables_and_the_key_answer() {
+    let app = common::setup().await.router();
+    let response = send(&app, &ApiRequest::get("/orders/health")).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(
+        response.body["checks"],
+        json!({"event_store": "ok", "read_model": "ok", "product_copies": "ok", "card_token_key": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_a_table_is_missing() {
+    let setup = common::setup().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&setup.config);
+    let app = http::router(
+        Orders {
+            views: ReadModel::new(
+                dynamodb,
+                "never-created-views".to_owned(),
+                "never-created-totals".to_owned(),
+            ),
+            ..setup.orders.clone()
+        },
+        setup.card_tokens.clone(),
+    );
+    let response = send(&app, &ApiRequest::get("/orders/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(response.body["checks"]["read_model"], "failed");
+    assert_eq!(response.body["checks"]["event_store"], "ok");
+}
+
 #[test]
 fn the_published_openapi_document_is_up_to_date() {
     shop_testkit::assert_openapi_document("orders", &http::openapi());

@@ -6,11 +6,45 @@ use payments::{
     adapters::{PaymentsTable, SimulatedProvider},
     entrypoints::http,
 };
+use serde_json::json;
 use shop_testkit::{
     Moto,
     api::{ApiRequest, As, send},
     stack,
 };
+
+fn payments_over(client: aws_sdk_dynamodb::Client, table: String) -> axum::Router {
+    http::router(payments::service::Payments {
+        table: PaymentsTable::new(client.clone(), table.clone()),
+        provider: SimulatedProvider::new(client, table, std::time::Duration::from_millis(1)),
+    })
+}
+
+#[tokio::test]
+async fn health_is_ok_without_a_token_when_the_table_answers() {
+    let config = Moto::shared().sdk_config().await;
+    let resolver = stack::provision(&config, &[]).await;
+    let app = payments_over(
+        aws_sdk_dynamodb::Client::new(&config),
+        stack::name(&resolver, "PaymentsTable"),
+    );
+    let response = send(&app, &ApiRequest::get("/payments/health")).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(response.body["checks"], json!({"payments_table": "ok"}));
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_the_table_is_missing() {
+    let config = Moto::shared().sdk_config().await;
+    let app = payments_over(
+        aws_sdk_dynamodb::Client::new(&config),
+        "never-created-payments".to_owned(),
+    );
+    let response = send(&app, &ApiRequest::get("/payments/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(response.body["checks"], json!({"payments_table": "failed"}));
+}
 
 #[tokio::test]
 async fn only_admins_read_payments_with_the_providers_books_beside_them() {

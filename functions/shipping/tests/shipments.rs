@@ -262,6 +262,32 @@ fn an_order_event_without_a_customer_is_rejected_not_shipped_to_nobody() {
 }
 
 #[tokio::test]
+async fn health_is_ok_without_a_token_when_the_table_answers() {
+    let app = http::router(setup().await.shipping);
+    let response = send(&app, &ApiRequest::get("/shipping/health")).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(response.body["checks"], json!({"shipments_table": "ok"}));
+}
+
+#[tokio::test]
+async fn health_is_a_503_naming_the_check_when_the_table_is_missing() {
+    let config = Moto::shared().sdk_config().await;
+    let app = http::router(Shipping {
+        shipments: Shipments::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            "never-created-shipments".to_owned(),
+        ),
+    });
+    let response = send(&app, &ApiRequest::get("/shipping/health")).await;
+    assert_eq!(response.status, 503, "{:#}", response.body);
+    assert_eq!(response.body["status"], "unavailable");
+    assert_eq!(
+        response.body["checks"],
+        json!({"shipments_table": "failed"})
+    );
+}
+
+#[tokio::test]
 async fn only_the_orders_customer_or_an_admin_reads_its_shipment() {
     let setup = setup().await;
     let id = uuid::Uuid::new_v4().to_string();

@@ -1,16 +1,18 @@
 //! HTTP plumbing every service's router uses: problem+json errors, the caller's identity from
-//! API Gateway's JWT authorizer, JSON bodies and query strings with clear 4xx errors, and
-//! opaque pagination cursors.
+//! API Gateway's JWT authorizer, JSON bodies and query strings with clear 4xx errors, opaque
+//! pagination cursors, and the deep health answer.
 
 pub mod body;
+pub mod health;
 pub mod identity;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
 
 pub use body::{JsonBody, MAX_BODY_BYTES, QueryParams};
+pub use health::{Check, Health, HealthStatus};
 pub use identity::{Admin, Caller};
-pub use openapi::{BearerAuth, Health, JsonBodyRejections, Unauthenticated};
+pub use openapi::{BearerAuth, JsonBodyRejections, Unauthenticated};
 pub use pagination::{Page, PageRequest};
 pub use problem::{FieldError, Problem};
 

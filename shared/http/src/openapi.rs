@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
-use serde::Serialize;
 use utoipa::{
-    IntoResponses, Modify, ToSchema,
+    IntoResponses, Modify,
     openapi::{
         ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type,
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -37,24 +35,6 @@ impl Modify for BearerAuth {
                         .build(),
                 ),
             );
-    }
-}
-
-/// The answer of every `GET /<service>/health`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub status: &'static str,
-    pub service: &'static str,
-    pub version: &'static str,
-}
-
-impl Health {
-    pub fn ok(service: &'static str, version: &'static str) -> Json<Self> {
-        Json(Self {
-            status: "ok",
-            service,
-            version,
-        })
     }
 }
 

@@ -10,7 +10,8 @@ use axum::{
 use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
 use shop_http::{
-    BearerAuth, Caller, FieldError, Health, JsonBody, JsonBodyRejections, Problem, Unauthenticated,
+    BearerAuth, Caller, Check, FieldError, Health, JsonBody, JsonBodyRejections, Problem,
+    Unauthenticated,
 };
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
 use utoipa::{OpenApi, ToSchema};
@@ -299,13 +300,25 @@ async fn me(State(auth): State<Auth>, caller: Caller) -> Result<Json<Me>, Proble
     }))
 }
 
-/// Liveness of the auth function.
+/// Whether auth can serve: its user pool and tables answer.
 #[utoipa::path(
     get, path = "/auth/health", tag = "auth",
-    responses((status = 200, description = "The function is up", body = Health))
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
 )]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+async fn health(State(auth): State<Auth>) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [
+            Check::new("user_pool", auth.idp.connect()),
+            Check::new("login_attempts_table", auth.attempts.connect()),
+            Check::new("customers_table", auth.customers.connect()),
+        ],
+    )
+    .await
 }
 
 /// The one message of every failed login.

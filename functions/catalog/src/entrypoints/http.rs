@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use shop_http::{
-    Admin, BearerAuth, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
+    Admin, BearerAuth, Check, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
     Problem, QueryParams, Unauthenticated, pagination::encode_cursor,
 };
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
@@ -340,13 +340,21 @@ async fn discontinue_product(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Liveness of the catalog function.
+/// Whether the catalog can serve: its tables answer.
 #[utoipa::path(
     get, path = "/catalog/health", tag = "catalog",
-    responses((status = 200, description = "The function is up", body = Health))
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
 )]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+async fn health(State(catalog): State<Catalog>) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [Check::new("product_tables", catalog.table().connect())],
+    )
+    .await
 }
 
 impl From<CatalogError> for Problem {

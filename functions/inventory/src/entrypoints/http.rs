@@ -6,7 +6,8 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use shop_http::{
-    Admin, BearerAuth, FieldError, Health, JsonBody, JsonBodyRejections, Problem, Unauthenticated,
+    Admin, BearerAuth, Check, FieldError, Health, JsonBody, JsonBodyRejections, Problem,
+    Unauthenticated,
 };
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -112,10 +113,21 @@ async fn set_stock(
     Ok(Json(StockView::of(sku, level)))
 }
 
-/// Liveness of the inventory function.
-#[utoipa::path(get, path = "/inventory/health", tag = "inventory", responses((status = 200, description = "Up", body = Health)))]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+/// Whether inventory can serve: its tables answer.
+#[utoipa::path(
+    get, path = "/inventory/health", tag = "inventory",
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
+)]
+async fn health(State(inventory): State<Inventory>) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [Check::new("stock_tables", inventory.stock.connect())],
+    )
+    .await
 }
 
 impl From<InventoryError> for Problem {

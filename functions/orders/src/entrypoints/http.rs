@@ -12,7 +12,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shop_http::{
-    BearerAuth, Caller, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
+    BearerAuth, Caller, Check, FieldError, Health, JsonBody, JsonBodyRejections, Page, PageRequest,
     Problem, QueryParams, Unauthenticated, pagination::encode_cursor,
 };
 use shop_observability::{AccessLog, BodyFields, CorrelationId, Field};
@@ -465,10 +465,29 @@ async fn cancel_order(
     Ok((StatusCode::ACCEPTED, Json(OrderBody::from(order))))
 }
 
-/// Liveness of the orders function.
-#[utoipa::path(get, path = "/orders/health", tag = "orders", responses((status = 200, description = "Up", body = Health)))]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+/// Whether orders can serve: its tables and the card token key answer.
+#[utoipa::path(
+    get, path = "/orders/health", tag = "orders",
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
+)]
+async fn health(
+    State(orders): State<Orders>,
+    State(card_tokens): State<CardTokenSealer>,
+) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [
+            Check::new("event_store", orders.store.connect()),
+            Check::new("read_model", orders.views.connect()),
+            Check::new("product_copies", orders.products.connect()),
+            Check::new("card_token_key", card_tokens.connect()),
+        ],
+    )
+    .await
 }
 
 impl From<OrdersError> for Problem {

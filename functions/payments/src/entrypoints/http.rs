@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
 };
 use serde::Serialize;
-use shop_http::{Admin, BearerAuth, FieldError, Health, Problem, Unauthenticated};
+use shop_http::{Admin, BearerAuth, Check, FieldError, Health, Problem, Unauthenticated};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -123,8 +123,19 @@ async fn get_payment(
     Ok(Json(PaymentView::of(payment, ledger)))
 }
 
-/// Liveness of the payments function.
-#[utoipa::path(get, path = "/payments/health", tag = "payments", responses((status = 200, description = "Up", body = Health)))]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+/// Whether payments can serve: its table answers.
+#[utoipa::path(
+    get, path = "/payments/health", tag = "payments",
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
+)]
+async fn health(State(payments): State<Service>) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [Check::new("payments_table", payments.table.connect())],
+    )
+    .await
 }

@@ -5,7 +5,7 @@ use axum::{
     Json, Router,
     extract::{Path, State},
 };
-use shop_http::{BearerAuth, Caller, FieldError, Health, Problem, Unauthenticated};
+use shop_http::{BearerAuth, Caller, Check, FieldError, Health, Problem, Unauthenticated};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -57,8 +57,19 @@ async fn get_shipment(
     }
 }
 
-/// Liveness of the shipping function.
-#[utoipa::path(get, path = "/shipping/health", tag = "shipping", responses((status = 200, description = "Up", body = Health)))]
-async fn health() -> Json<Health> {
-    Health::ok(crate::SERVICE, env!("CARGO_PKG_VERSION"))
+/// Whether shipping can serve: its table answers.
+#[utoipa::path(
+    get, path = "/shipping/health", tag = "shipping",
+    responses(
+        (status = 200, description = "Every check passed", body = Health),
+        (status = 503, description = "A check failed or timed out; `checks` names it", body = Health),
+    )
+)]
+async fn health(State(shipping): State<Shipping>) -> Health {
+    Health::check(
+        crate::SERVICE,
+        env!("CARGO_PKG_VERSION"),
+        [Check::new("shipments_table", shipping.shipments.connect())],
+    )
+    .await
 }
