@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+pub mod monitoring;
 pub mod plan;
 pub mod provision;
 pub mod redrive;

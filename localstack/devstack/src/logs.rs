@@ -1,5 +1,8 @@
-//! Function logs: every line printed with the function's name in front, and kept per function
-//! in `<dir>/<function>.log` (tests read these files).
+//! Function logs: every line printed with the function's name in front, kept per function
+//! in `<dir>/<function>.log` (tests read these files), and read for EMF metrics as CloudWatch
+//! Logs reads them.
+
+use crate::monitoring::Monitoring;
 
 use std::{
     io::Write,
@@ -11,11 +14,12 @@ use std::{
 pub struct LogSink {
     dir: Arc<PathBuf>,
     echo: bool,
+    monitoring: Monitoring,
 }
 
 impl LogSink {
     /// Logs into `dir` (created, and emptied of old logs), echoing to stdout when `echo`.
-    pub fn new(dir: &Path, echo: bool) -> std::io::Result<Self> {
+    pub fn new(dir: &Path, echo: bool, monitoring: Monitoring) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
@@ -26,6 +30,7 @@ impl LogSink {
         Ok(Self {
             dir: Arc::new(dir.to_path_buf()),
             echo,
+            monitoring,
         })
     }
 
@@ -34,6 +39,7 @@ impl LogSink {
     }
 
     pub fn write(&self, function: &str, line: &str) {
+        self.monitoring.observe_log_line(line);
         if self.echo {
             println!("{function:>24} | {line}");
         }

@@ -219,6 +219,10 @@ fn print_banner(
         e.edge_url, e.edge_url, e.region
     );
     println!("  API docs    docs/api/*.openapi.json");
+    println!(
+        "  Dashboards  {}/_devstack/dashboards   (alarms: {}/_devstack/alarms)",
+        e.edge_url, e.edge_url
+    );
     if let (Some(pool), Some(client)) = (&e.user_pool_id, &e.user_pool_client_id) {
         println!("  User pool   {pool}   app client {client}");
     }

@@ -20,10 +20,11 @@ use crate::{
     iam::{self, ExecutionRoles, Role},
     lambda::{AsyncContext, FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
+    monitoring::{Monitoring, Watch, pollers},
     plan::Plan,
     provision::{self, Clients, Delivery, ProvisionError},
     sources::{rules, streams},
-    template::{Resolver, Template, TemplateError},
+    template::{Attribute, Resolver, ResourceKind, Template, TemplateError},
 };
 
 #[derive(Debug, Clone)]
@@ -126,6 +127,21 @@ pub struct Controls {
     /// Woken whenever a DynamoDB write passes the edge, so idle stream pollers look again at
     /// once instead of polling moto on a short timer.
     pub table_writes: Arc<tokio::sync::Notify>,
+    /// The metrics CloudWatch would have.
+    pub monitoring: Monitoring,
+}
+
+impl Controls {
+    pub fn new(time_scale: u32, monitoring: Monitoring) -> Self {
+        let counters = Counters::default();
+        Self {
+            faults: Faults::new(counters.clone()),
+            counters,
+            time_scale,
+            table_writes: Arc::default(),
+            monitoring,
+        }
+    }
 }
 
 /// What the running stack offers.
@@ -193,26 +209,24 @@ impl Stack {
 
         progress("provisioning the template's resources");
         let provisioned =
-            provision::provision(&template, resolver(&options, &template), &clients).await?;
+            provision::provision(&template, resolver(&options, &template, &api_url), &clients)
+                .await?;
         let plan = provisioned.plan;
 
-        let logs = LogSink::new(&options.log_dir, options.echo_logs).map_err(StackError::Logs)?;
-        let counters = Counters::default();
-        let controls = Controls {
-            faults: Faults::new(counters.clone()),
-            counters,
-            time_scale: options.time_scale,
-            table_writes: Arc::default(),
-        };
+        let watch = Watch::of(&template, &provisioned.resolver);
+        let unreadable = watch.unreadable.clone();
+        let controls = Controls::new(
+            options.time_scale,
+            Monitoring::start(&emulator.endpoint, options.time_scale, watch),
+        );
+        let logs = LogSink::new(
+            &options.log_dir,
+            options.echo_logs,
+            controls.monitoring.clone(),
+        )
+        .map_err(StackError::Logs)?;
         let lambda = Lambda::new(
-            function_pools(
-                &plan,
-                &binaries,
-                &edge_url,
-                &options,
-                &logs,
-                &controls.faults,
-            )?,
+            function_pools(&plan, &binaries, &edge_url, &options, &logs, &controls)?,
             AsyncContext {
                 sqs: clients.sqs.clone(),
                 controls: controls.clone(),
@@ -235,6 +249,12 @@ impl Stack {
             &lambda,
             &controls,
         ));
+        tasks.extend(poll_metrics(
+            &template,
+            &provisioned.resolver,
+            &clients,
+            &controls.monitoring,
+        ));
         let authorizer = plan.authorizer.as_ref();
         Ok(Self {
             endpoints: Endpoints {
@@ -247,7 +267,7 @@ impl Stack {
             },
             lambda,
             resolver: provisioned.resolver,
-            notes: notes(&template, options.time_scale),
+            notes: notes(&template, options.time_scale, unreadable),
             logs,
             stack_name: options.stack_name.clone(),
             templates: options.templates.clone(),
@@ -269,8 +289,9 @@ impl Stack {
 }
 
 /// What the banner says devstack does differently from AWS.
-fn notes(template: &Template, time_scale: u32) -> Vec<String> {
+fn notes(template: &Template, time_scale: u32, unreadable: Vec<String>) -> Vec<String> {
     let mut notes = template.not_emulated();
+    notes.extend(unreadable);
     notes.extend(LOCAL_DIFFERENCES.iter().map(|d| (*d).to_owned()));
     notes.push(format!(
         "time runs {time_scale}x faster for AWS's waits: asynchronous retries, event and record ages"
@@ -278,20 +299,23 @@ fn notes(template: &Template, time_scale: u32) -> Vec<String> {
     notes
 }
 
-/// Template parameters: defaults, then the options' overrides.
-fn resolver(options: &Options, template: &Template) -> Resolver {
+/// Template parameters: defaults, then the options' overrides; the HTTP API served at
+/// `api_url`.
+fn resolver(options: &Options, template: &Template, api_url: &str) -> Resolver {
     let mut parameters: HashMap<String, String> = template
         .parameters
         .iter()
         .filter_map(|(name, default)| default.clone().map(|d| (name.clone(), d)))
         .collect();
     parameters.extend(options.parameters.clone());
-    Resolver::new(
+    let mut resolver = Resolver::new(
         crate::REGION,
         crate::ACCOUNT,
         &options.stack_name,
         parameters,
-    )
+    );
+    resolver.serve_api(template, api_url);
+    resolver
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StackError> {
@@ -311,7 +335,7 @@ fn function_pools(
     edge_url: &str,
     options: &Options,
     logs: &LogSink,
-    faults: &Faults,
+    controls: &Controls,
 ) -> Result<Vec<FunctionPool>, StackError> {
     let mut pools = Vec::new();
     for function in &plan.functions {
@@ -358,10 +382,46 @@ fn function_pools(
                 traced: function.traced,
             },
             logs.clone(),
-            faults.clone(),
+            controls.faults.clone(),
+            controls.monitoring.clone(),
         ));
     }
     Ok(pools)
+}
+
+/// The pollers that stand in for the metrics SQS and Step Functions publish themselves.
+fn poll_metrics(
+    template: &Template,
+    resolver: &Resolver,
+    clients: &Clients,
+    monitoring: &Monitoring,
+) -> Vec<JoinHandle<()>> {
+    let attribute = |id: &str, attribute| resolver.get(id, attribute).map(str::to_owned);
+    let queues = template
+        .of_kind(ResourceKind::SqsQueue)
+        .filter_map(|q| {
+            Some((
+                attribute(&q.logical_id, Attribute::QueueName)?,
+                attribute(&q.logical_id, Attribute::QueueUrl)?,
+            ))
+        })
+        .collect();
+    let machines = template
+        .of_kind(ResourceKind::StateMachine)
+        .filter_map(|m| attribute(&m.logical_id, Attribute::Ref))
+        .collect();
+    vec![
+        tokio::spawn(pollers::queues(
+            clients.sqs.clone(),
+            queues,
+            monitoring.clone(),
+        )),
+        tokio::spawn(pollers::executions(
+            clients.sfn.clone(),
+            machines,
+            monitoring.clone(),
+        )),
+    ]
 }
 
 fn serve(listener: TcpListener, router: axum::Router) -> JoinHandle<()> {
@@ -405,7 +465,8 @@ fn run_sources(
         .as_ref()
         .map(|a| Authorizer::new(&a.issuer, a.audiences.clone(), emulator));
     let cors = plan.cors.as_ref().map(Cors::from);
-    let gateway = Gateway::new(routes, authorizer, cors, lambda.clone());
+    let gateway = Gateway::new(routes, authorizer, cors, lambda.clone())
+        .with_metrics(controls.monitoring.clone(), provision::names::API_ID);
     tasks.push(serve(api_listener, gateway.router()));
     let poller = streams::Poller {
         streams: clients.streams.clone(),

@@ -61,6 +61,9 @@ impl Edge {
             .route("/_devstack/faults", post(arm_fault))
             .route("/_devstack/faults/{id}", delete(disarm_fault))
             .route("/_devstack/iam/unused", get(unused_grants))
+            .route("/_devstack/alarms", get(alarms))
+            .route("/_devstack/dashboards", get(dashboards))
+            .route("/_devstack/dashboards/{name}", get(dashboard))
             .fallback(proxy)
             .with_state(self)
     }
@@ -146,6 +149,25 @@ async fn disarm_fault(State(edge): State<Edge>, Path(id): Path<String>) -> Statu
         StatusCode::NO_CONTENT
     } else {
         StatusCode::NOT_FOUND
+    }
+}
+
+/// Every alarm's state and the reason for it.
+async fn alarms(State(edge): State<Edge>) -> axum::Json<serde_json::Value> {
+    axum::Json(edge.controls.monitoring.alarms_json())
+}
+
+/// The template's dashboards, drawn from local metrics.
+async fn dashboards(State(edge): State<Edge>) -> axum::response::Html<String> {
+    axum::response::Html(crate::monitoring::dashboards::index(
+        &edge.controls.monitoring.dashboards,
+    ))
+}
+
+async fn dashboard(State(edge): State<Edge>, Path(name): Path<String>) -> Response {
+    match edge.controls.monitoring.dashboard_page(&name) {
+        Some(page) => axum::response::Html(page).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no dashboard named {name}")).into_response(),
     }
 }
 

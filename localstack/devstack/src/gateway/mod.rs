@@ -22,6 +22,7 @@ pub use routes::{Route, RouteTable};
 
 use crate::{
     lambda::{Lambda, Outcome},
+    monitoring::Monitoring,
     template::properties::serverless::CorsConfiguration,
 };
 
@@ -69,6 +70,8 @@ pub struct Gateway {
     authorizer: Option<Arc<Authorizer>>,
     cors: Option<Arc<Cors>>,
     lambda: Lambda,
+    /// API Gateway's metrics, per `ApiId`.
+    metrics: Option<(Monitoring, String)>,
 }
 
 impl Gateway {
@@ -83,7 +86,15 @@ impl Gateway {
             authorizer: authorizer.map(Arc::new),
             cors: cors.map(Arc::new),
             lambda,
+            metrics: None,
         }
+    }
+
+    /// Records API Gateway's metrics for every request, under the API's id.
+    #[must_use]
+    pub fn with_metrics(mut self, monitoring: Monitoring, api_id: &str) -> Self {
+        self.metrics = Some((monitoring, api_id.to_owned()));
+        self
     }
 
     pub fn router(self) -> Router {
@@ -105,7 +116,12 @@ async fn handle(State(gateway): State<Gateway>, request: Request) -> Response {
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let started = std::time::Instant::now();
     let mut response = route(&gateway, request).await;
+    if let Some((monitoring, api_id)) = &gateway.metrics {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        monitoring.api_request(api_id, response.status().as_u16(), latency_ms, None);
+    }
     if let (Some(cors), Some(origin)) = (&gateway.cors, origin)
         && let Some(allowed) = cors.allowed_origin(&origin)
     {

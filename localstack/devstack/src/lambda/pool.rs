@@ -28,6 +28,7 @@ use super::{
 use crate::{
     faults::{Fault, Faults},
     logs::LogSink,
+    monitoring::Monitoring,
 };
 
 /// Lambda's limit on a function's init phase.
@@ -67,10 +68,11 @@ pub struct FunctionPool {
     logs: LogSink,
     started: AtomicUsize,
     faults: Faults,
+    monitoring: Monitoring,
 }
 
 impl FunctionPool {
-    pub fn new(spec: FunctionSpec, logs: LogSink, faults: Faults) -> Self {
+    pub fn new(spec: FunctionSpec, logs: LogSink, faults: Faults, monitoring: Monitoring) -> Self {
         Self {
             permits: Semaphore::new(spec.max_instances),
             spec,
@@ -78,6 +80,7 @@ impl FunctionPool {
             logs,
             started: AtomicUsize::new(0),
             faults,
+            monitoring,
         }
     }
 
@@ -103,6 +106,20 @@ impl FunctionPool {
         let Ok(_permit) = self.permits.acquire().await else {
             return Outcome::error("ServiceException", "devstack is shutting down");
         };
+        let concurrent = self.spec.max_instances - self.permits.available_permits();
+        let started = std::time::Instant::now();
+        let outcome = self.run_invocation(payload).await;
+        self.monitoring.lambda_invocation(
+            &self.spec.name,
+            started.elapsed().as_secs_f64() * 1000.0,
+            matches!(outcome, Outcome::Error { .. }),
+            concurrent,
+        );
+        outcome
+    }
+
+    /// One invocation on an idle instance or a new one, with the fault armed for it.
+    async fn run_invocation(&self, payload: Bytes) -> Outcome {
         let fault = self
             .faults
             .fire(&self.spec.logical_id, &payload, Fault::is_invocation_fault);

@@ -10,6 +10,7 @@ pub mod kms;
 mod logs;
 pub mod names;
 mod sfn;
+mod sns;
 mod sqs;
 
 use aws_config::SdkConfig;
@@ -69,6 +70,9 @@ pub struct Clients {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub kms: aws_sdk_kms::Client,
+    /// For the services devstack calls without an SDK client (SNS, CloudWatch).
+    pub http: reqwest::Client,
+    pub emulator: String,
 }
 
 impl Clients {
@@ -82,6 +86,12 @@ impl Clients {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            http: reqwest::Client::new(),
+            emulator: config
+                .endpoint_url()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned(),
         }
     }
 }
@@ -106,10 +116,12 @@ pub async fn provision(
     sqs::provision(template, &mut resolver, &clients.sqs).await?;
     events::provision_buses(template, &mut resolver, &clients.events).await?;
     logs::provision(template, &mut resolver, &clients.logs).await?;
+    sns::provision(template, &mut resolver, clients).await?;
     names::name_functions_and_api(template, &mut resolver);
     sfn::provision(template, &mut resolver, &clients.sfn).await?;
     events::provision_archives(template, &resolver, &clients.events).await?;
     names::name_rules(template, &mut resolver)?;
+    names::name_alarms(template, &mut resolver)?;
     sqs::provision_policies(template, &resolver, &clients.sqs).await?;
     let plan = Plan::new(template, &resolver)?;
     let mut deliveries = Vec::new();

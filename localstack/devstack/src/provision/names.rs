@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::template::{Attribute, Resolver, ResourceKind, Template, TemplateError};
+use crate::template::{Attribute, Properties, Resolver, ResourceKind, Template, TemplateError};
 
 /// EventBridge's limit on rule names.
 pub const MAX_RULE_NAME: usize = 64;
@@ -31,6 +31,10 @@ pub fn physical_name(
 
 /// Functions and the HTTP API are run by devstack itself, not created on the emulator; they
 /// still need names and ARNs for references to resolve.
+/// The id of the local HTTP API (`!Ref` of the template's `AWS::Serverless::HttpApi`), under
+/// which its metrics are recorded.
+pub const API_ID: &str = "local";
+
 pub fn name_functions_and_api(template: &Template, resolver: &mut Resolver) {
     for function in template.of_kind(ResourceKind::Function) {
         let name = format!("{}-{}", resolver.stack(), function.logical_id);
@@ -39,8 +43,32 @@ pub fn name_functions_and_api(template: &Template, resolver: &mut Resolver) {
         resolver.set(&function.logical_id, Attribute::Ref, name);
     }
     if let Some(api) = template.of_kind(ResourceKind::HttpApi).next() {
-        resolver.set(&api.logical_id, Attribute::Ref, "local");
+        resolver.set(&api.logical_id, Attribute::Ref, API_ID);
     }
+}
+
+/// Alarms are evaluated by devstack, not created on the emulator; their names and ARNs are
+/// what CloudFormation would give them, for composite alarm rules and dashboards.
+pub fn name_alarms(template: &Template, resolver: &mut Resolver) -> Result<(), TemplateError> {
+    for alarm in template
+        .resources
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::Alarm | ResourceKind::CompositeAlarm))
+    {
+        let Properties::NotEmulated(properties) = &alarm.properties else {
+            continue;
+        };
+        let name = physical_name(
+            resolver,
+            &alarm.logical_id,
+            properties.get("AlarmName"),
+            &alarm.at("AlarmName"),
+        )?;
+        let alarm_arn = arn(resolver, "cloudwatch", &format!("alarm:{name}"));
+        resolver.set(&alarm.logical_id, Attribute::Arn, alarm_arn);
+        resolver.set(&alarm.logical_id, Attribute::Ref, name);
+    }
+    Ok(())
 }
 
 /// Rules are created last (their targets are everything else), but queue policies name them

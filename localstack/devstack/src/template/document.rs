@@ -186,6 +186,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
         ResourceKind::HttpApi => Properties::HttpApi(from_value(props, id)?),
         ResourceKind::StateMachine => Properties::StateMachine(from_value(props, id)?),
         ResourceKind::KmsKey => Properties::Key(from_value(props, id)?),
+        ResourceKind::SnsTopic => Properties::Topic(from_value(props, id)?),
         ResourceKind::Function => {
             let mut merged = globals.clone();
             if let Value::Object(own) = props {
@@ -212,7 +213,6 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
         | ResourceKind::Alarm
         | ResourceKind::CompositeAlarm
         | ResourceKind::Dashboard
-        | ResourceKind::SnsTopic
         | ResourceKind::SnsSubscription => Properties::NotEmulated(props),
     };
     Ok(Resource {
@@ -384,13 +384,13 @@ Resources:
     #[test]
     fn resources_accepted_without_emulation_are_listed_with_the_reason() {
         let template = Template::from_yaml(
-            "Resources:\n  Board:\n    Type: AWS::CloudWatch::Dashboard\n    Properties: {DashboardBody: x}\n",
+            "Resources:\n  Query:\n    Type: AWS::Logs::QueryDefinition\n    Properties: {Name: x, QueryString: y}\n",
         )
         .unwrap();
         let notes = template.not_emulated();
         assert_eq!(notes.len(), 1);
         assert!(
-            notes[0].starts_with("Board (AWS::CloudWatch::Dashboard): accepted, not emulated"),
+            notes[0].starts_with("Query (AWS::Logs::QueryDefinition): accepted, not emulated"),
             "{}",
             notes[0]
         );

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::TemplateError;
+use super::{ResourceKind, Template, TemplateError};
 
 /// What a reference can ask of a resource: `!Ref` or one `!GetAtt` attribute. Only the
 /// attributes devstack records exist; anything else in the template is an error naming it.
@@ -21,6 +21,7 @@ pub enum Attribute {
     /// An EventBridge rule's bare name (`!Ref` of a rule on a custom bus is `bus|rule`, which
     /// no API or metric dimension takes).
     RuleName,
+    TopicName,
 }
 
 impl Attribute {
@@ -34,6 +35,7 @@ impl Attribute {
             "ProviderName" => Self::ProviderName,
             "ProviderURL" => Self::ProviderUrl,
             "RuleName" => Self::RuleName,
+            "TopicName" => Self::TopicName,
             _ => return None,
         })
     }
@@ -48,6 +50,8 @@ pub struct Resolver {
     stack: String,
     parameters: HashMap<String, String>,
     attributes: HashMap<(String, Attribute), String>,
+    /// The template's HTTP API (logical id) and the URL devstack serves it at.
+    local_api: Option<(String, String)>,
 }
 
 impl Resolver {
@@ -63,7 +67,19 @@ impl Resolver {
             stack: stack.into(),
             parameters,
             attributes: HashMap::new(),
+            local_api: None,
         }
+    }
+
+    /// Serves the template's HTTP API at `local_url`. Its invoke URL as AWS gives it,
+    /// `https://{api id}.execute-api.{region}.amazonaws.com` (what `!Sub` or `!Join` build from
+    /// `!Ref`), names a host only AWS serves: a value built from it resolves to the local
+    /// gateway instead, so a function that calls the API through its public URL reaches it.
+    pub fn serve_api(&mut self, template: &Template, local_url: &str) {
+        self.local_api = template
+            .of_kind(ResourceKind::HttpApi)
+            .next()
+            .map(|api| (api.logical_id.clone(), local_url.to_owned()));
     }
 
     pub fn region(&self) -> &str {
@@ -120,8 +136,10 @@ impl Resolver {
                 match key.as_str() {
                     "Ref" => self.reference(argument, at).map(Value::String),
                     "Fn::GetAtt" => self.get_att(argument, at).map(Value::String),
-                    "Fn::Sub" => self.sub(argument, at).map(Value::String),
-                    "Fn::Join" => self.join(argument, at).map(Value::String),
+                    "Fn::Sub" => self.sub(argument, at).map(|s| Value::String(self.local(s))),
+                    "Fn::Join" => self
+                        .join(argument, at)
+                        .map(|s| Value::String(self.local(s))),
                     other if other.starts_with("Fn::") || other == "Condition" => {
                         Err(TemplateError::unsupported(
                             at,
@@ -155,6 +173,21 @@ impl Resolver {
             out.insert(key.clone(), self.resolve(value, &format!("{at}.{key}"))?);
         }
         Ok(Value::Object(out))
+    }
+
+    /// `text` with the HTTP API's invoke URL replaced by its local URL ([`Resolver::serve_api`]).
+    fn local(&self, text: String) -> String {
+        let Some((api, local_url)) = &self.local_api else {
+            return text;
+        };
+        let Some(id) = self.get(api, Attribute::Ref) else {
+            return text;
+        };
+        let invoke_url = format!("https://{id}.execute-api.{}.amazonaws.com", self.region);
+        match text.strip_prefix(&invoke_url) {
+            Some(path) if path.is_empty() || path.starts_with('/') => format!("{local_url}{path}"),
+            _ => text,
+        }
     }
 
     fn reference(&self, argument: &Value, at: &str) -> Result<String, TemplateError> {
@@ -321,6 +354,40 @@ mod tests {
         assert_eq!(
             resolver().resolve_string(&value, "X").unwrap(),
             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/arn:stream/local/${Literal}"
+        );
+    }
+
+    #[test]
+    fn the_http_apis_invoke_url_resolves_to_where_devstack_serves_it() {
+        let template =
+            Template::from_yaml("Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n")
+                .unwrap();
+        let mut resolver = resolver();
+        resolver.set("Api", Attribute::Ref, "local");
+        let invoke_url =
+            json!({"Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.amazonaws.com"});
+        assert_eq!(
+            resolver.resolve_string(&invoke_url, "X").unwrap(),
+            "https://local.execute-api.us-east-1.amazonaws.com",
+            "as AWS builds it until devstack serves the API"
+        );
+        resolver.serve_api(&template, "http://127.0.0.1:3000");
+        assert_eq!(
+            resolver.resolve_string(&invoke_url, "X").unwrap(),
+            "http://127.0.0.1:3000"
+        );
+        let joined = json!({"Fn::Join": ["", [
+            "https://", {"Ref": "Api"}, ".execute-api.us-east-1.amazonaws.com/catalog/health"
+        ]]});
+        assert_eq!(
+            resolver.resolve_string(&joined, "X").unwrap(),
+            "http://127.0.0.1:3000/catalog/health"
+        );
+        let another_api =
+            json!({"Fn::Sub": "https://other.execute-api.${AWS::Region}.amazonaws.com"});
+        assert_eq!(
+            resolver.resolve_string(&another_api, "X").unwrap(),
+            "https://other.execute-api.us-east-1.amazonaws.com"
         );
     }
 

@@ -96,11 +96,8 @@ impl ResourceKind {
     /// The one list of what devstack accepts without emulating it.
     pub fn support(self) -> Support {
         match self {
-            Self::Alarm | Self::CompositeAlarm | Self::Dashboard => Support::AcceptedNotEmulated(
-                "CloudWatch alarms and dashboards have no local effect",
-            ),
-            Self::SnsTopic | Self::SnsSubscription => Support::AcceptedNotEmulated(
-                "alarm notifications: no alarm fires locally, so nothing is published",
+            Self::SnsSubscription => Support::AcceptedNotEmulated(
+                "email subscriptions: nothing is emailed locally (subscribe an SQS queue to the topic to see alarms)",
             ),
             Self::LogResourcePolicy => {
                 Support::AcceptedNotEmulated("resource policies: the emulator enforces no IAM")

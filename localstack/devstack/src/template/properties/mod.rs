@@ -10,6 +10,7 @@ pub mod events;
 pub mod kms;
 pub mod logs;
 pub mod serverless;
+pub mod sns;
 pub mod sqs;
 
 /// The typed properties of one resource.
@@ -33,7 +34,8 @@ pub enum Properties {
     HttpApi(serverless::HttpApiProperties),
     StateMachine(serverless::StateMachineProperties),
     Key(kms::KeyProperties),
-    /// A kind devstack accepts without emulating: its properties are kept as written, for
-    /// checks that read the template (alarms covering queues), and have no local effect.
+    Topic(sns::TopicProperties),
+    /// Properties kept as written (intrinsics unresolved): alarms and dashboards, which the
+    /// monitoring reads whole, and the kinds devstack accepts without emulating.
     NotEmulated(serde_json::Value),
 }

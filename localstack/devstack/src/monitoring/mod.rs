@@ -1,0 +1,257 @@
+//! CloudWatch metrics, dashboards and alarms on devstack.
+//!
+//! On AWS, CloudWatch Logs turns the functions' EMF lines into metrics, and Lambda, API
+//! Gateway, SQS and Step Functions publish their own. moto does neither, and never evaluates
+//! an alarm. devstack does all of it: [`emf`] reads the functions' output, the runtime pieces
+//! (function pools, the gateway, pollers of queues and executions) record the AWS-namespace
+//! metrics those services would, and everything lands in one [`store`], which also forwards
+//! each datum to moto's CloudWatch (PutMetricData) so CloudWatch's own API lists them.
+
+pub mod alarms;
+pub mod dashboards;
+pub mod emf;
+pub mod math;
+pub mod pollers;
+pub mod store;
+pub mod watch;
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use tokio::sync::mpsc;
+
+pub use store::{Datum, MetricKey, MetricStore, Stat, Window};
+pub use watch::{AlarmStates, Watch};
+
+use self::{alarms::AlarmSpec, dashboards::Dashboard};
+
+/// Milliseconds since the epoch, the metrics' clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Where metrics are recorded, and the alarms and dashboards drawn from them; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    pub store: MetricStore,
+    forward: Option<mpsc::UnboundedSender<Datum>>,
+    pub alarms: Arc<Vec<AlarmSpec>>,
+    pub alarm_states: AlarmStates,
+    pub dashboards: Arc<Vec<Dashboard>>,
+    /// Alarm and dashboard periods are divided by this, like AWS's other waits.
+    pub time_scale: u32,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Self {
+            store: MetricStore::default(),
+            forward: None,
+            alarms: Arc::default(),
+            alarm_states: AlarmStates::default(),
+            dashboards: Arc::default(),
+            time_scale: 1,
+        }
+    }
+}
+
+impl Monitoring {
+    /// Starts keeping metrics: every datum is also forwarded to the emulator's CloudWatch, and
+    /// `watch`'s alarms are evaluated once a second, notifying their SNS actions there.
+    pub fn start(emulator: &str, time_scale: u32, watch: Watch) -> Self {
+        let emulator = emulator.trim_end_matches('/').to_owned();
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(forward(receiver, emulator.clone()));
+        let monitoring = Self {
+            store: MetricStore::default(),
+            forward: Some(sender),
+            alarms: Arc::new(watch.alarms),
+            alarm_states: AlarmStates::default(),
+            dashboards: Arc::new(watch.dashboards),
+            time_scale,
+        };
+        tokio::spawn(watch::evaluate(monitoring.clone(), emulator));
+        monitoring
+    }
+
+    /// The dashboard page named `name`, drawn now.
+    pub fn dashboard_page(&self, name: &str) -> Option<String> {
+        let dashboard = self.dashboards.iter().find(|d| d.name == name)?;
+        let states = self.alarm_states.snapshot();
+        let alarm_names: Vec<(String, String)> = self
+            .alarms
+            .iter()
+            .map(|a| (a.arn.clone(), a.name.clone()))
+            .collect();
+        Some(dashboards::page(
+            dashboard,
+            &dashboards::Sources {
+                store: &self.store,
+                alarms: &states,
+                alarm_names: &alarm_names,
+                time_scale: self.time_scale,
+                now_ms: now_ms(),
+            },
+        ))
+    }
+
+    /// Every alarm's state and why, as JSON.
+    pub fn alarms_json(&self) -> serde_json::Value {
+        let states = self.alarm_states.snapshot();
+        self.alarms
+            .iter()
+            .map(|alarm| {
+                let (state, reason) = states
+                    .get(&alarm.name)
+                    .map_or(("INSUFFICIENT_DATA", ""), |(s, r)| (s.name(), r.as_str()));
+                (
+                    alarm.name.clone(),
+                    serde_json::json!({"state": state, "reason": reason}),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    pub fn record(&self, datum: Datum) {
+        if let Some(forward) = &self.forward {
+            let _ = forward.send(datum.clone());
+        }
+        self.store.record(datum);
+    }
+
+    /// One value now.
+    pub fn put(&self, key: MetricKey, value: f64, unit: &str) {
+        self.record(Datum {
+            key,
+            at_ms: now_ms(),
+            value,
+            unit: Some(unit.to_owned()),
+        });
+    }
+
+    /// A line a function printed: EMF records become metrics, as CloudWatch Logs makes them.
+    pub fn observe_log_line(&self, line: &str) {
+        if line.contains("\"_aws\"") {
+            for datum in emf::data(line) {
+                self.record(datum);
+            }
+        }
+    }
+
+    /// What Lambda publishes per invocation (namespace `AWS/Lambda`, per `FunctionName`).
+    /// Lambda reports `Errors` and `Throttles` as 0 for invocations without them, so graphs
+    /// and alarms see data, not gaps.
+    pub fn lambda_invocation(
+        &self,
+        function: &str,
+        duration_ms: f64,
+        failed: bool,
+        concurrent: usize,
+    ) {
+        let key = |name: &str| MetricKey::new("AWS/Lambda", name, &[("FunctionName", function)]);
+        self.put(key("Invocations"), 1.0, "Count");
+        self.put(key("Errors"), f64::from(u8::from(failed)), "Count");
+        self.put(key("Throttles"), 0.0, "Count");
+        self.put(key("Duration"), duration_ms, "Milliseconds");
+        self.put(
+            key("ConcurrentExecutions"),
+            store::float(concurrent),
+            "Count",
+        );
+    }
+
+    /// What API Gateway publishes per request of an HTTP API (namespace `AWS/ApiGateway`, per
+    /// `ApiId`), including the requests it answers itself (401, 404, 413).
+    pub fn api_request(
+        &self,
+        api_id: &str,
+        status: u16,
+        latency_ms: f64,
+        integration_ms: Option<f64>,
+    ) {
+        let key = |name: &str| MetricKey::new("AWS/ApiGateway", name, &[("ApiId", api_id)]);
+        self.put(key("Count"), 1.0, "Count");
+        self.put(
+            key("4xx"),
+            f64::from(u8::from((400..500).contains(&status))),
+            "Count",
+        );
+        self.put(key("5xx"), f64::from(u8::from(status >= 500)), "Count");
+        self.put(key("Latency"), latency_ms, "Milliseconds");
+        if let Some(integration_ms) = integration_ms {
+            self.put(key("IntegrationLatency"), integration_ms, "Milliseconds");
+        }
+    }
+}
+
+/// Sends data to the emulator's CloudWatch in batches (PutMetricData, query protocol).
+async fn forward(mut receiver: mpsc::UnboundedReceiver<Datum>, emulator: String) {
+    let client = reqwest::Client::new();
+    let mut batch = Vec::new();
+    while receiver.recv_many(&mut batch, 500).await > 0 {
+        let mut by_namespace = std::collections::BTreeMap::<String, Vec<Datum>>::new();
+        for datum in batch.drain(..) {
+            by_namespace
+                .entry(datum.key.namespace.clone())
+                .or_default()
+                .push(datum);
+        }
+        for (namespace, data) in by_namespace {
+            // PutMetricData takes up to 1000 data per call.
+            for chunk in data.chunks(1000) {
+                let form = put_metric_data_form(&namespace, chunk);
+                let _ = client
+                    .post(&emulator)
+                    .header("authorization", signed_for("monitoring"))
+                    .form(&form)
+                    .send()
+                    .await;
+            }
+        }
+    }
+}
+
+/// An `Authorization` header naming `service`, which is how moto tells which service a
+/// request on its one port is for (it checks no signature).
+pub(crate) fn signed_for(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=devstack/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+        crate::REGION
+    )
+}
+
+fn put_metric_data_form(namespace: &str, data: &[Datum]) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("Action".to_owned(), "PutMetricData".to_owned()),
+        ("Version".to_owned(), "2010-08-01".to_owned()),
+        ("Namespace".to_owned(), namespace.to_owned()),
+    ];
+    for (i, datum) in data.iter().enumerate() {
+        let member = format!("MetricData.member.{}", i + 1);
+        let at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(datum.at_ms) * 1_000_000)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+        form.push((format!("{member}.MetricName"), datum.key.name.clone()));
+        form.push((format!("{member}.Value"), datum.value.to_string()));
+        form.push((format!("{member}.Timestamp"), at));
+        if let Some(unit) = &datum.unit {
+            form.push((format!("{member}.Unit"), unit.clone()));
+        }
+        for (j, (name, value)) in datum.key.dimensions.iter().enumerate() {
+            let dimension = format!("{member}.Dimensions.member.{}", j + 1);
+            form.push((format!("{dimension}.Name"), name.clone()));
+            form.push((format!("{dimension}.Value"), value.clone()));
+        }
+    }
+    form
+}
