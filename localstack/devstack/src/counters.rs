@@ -26,6 +26,8 @@ pub enum Counter {
     FaultFired,
     /// A function's call its execution role does not allow, refused at the edge.
     AccessDenied,
+    /// A scheduled rule fired and invoked its function (scope: the rule's logical id).
+    ScheduledRun,
 }
 
 impl Counter {
@@ -39,6 +41,7 @@ impl Counter {
             Self::RuleLost => "RuleLost",
             Self::FaultFired => "FaultFired",
             Self::AccessDenied => "AccessDenied",
+            Self::ScheduledRun => "ScheduledRun",
         }
     }
 }

@@ -10,11 +10,15 @@ use serde_json::Value;
 use crate::{
     iam,
     lambda::AsyncInvokeSpec,
-    provision::names::{arn, truncate},
-    sources::streams::StreamMapping,
+    provision::names::{MAX_RULE_NAME, arn, truncate},
+    sources::{
+        schedules::{Schedule, parse_rate},
+        streams::StreamMapping,
+    },
     template::{
         Attribute, EventTarget, Function, HttpRoute, OnFailureQueue, Properties, Resolver,
-        ResourceKind, RuleSpec, Template, TemplateError, properties::serverless::CorsConfiguration,
+        ResourceKind, RuleSpec, ScheduleSpec, Template, TemplateError,
+        properties::serverless::CorsConfiguration,
     },
 };
 
@@ -26,6 +30,8 @@ pub struct Plan {
     pub cors: Option<CorsConfiguration>,
     pub stream_mappings: Vec<StreamMapping>,
     pub rules: Vec<RulePlan>,
+    /// Scheduled rules (SAM `Schedule` events), which devstack fires itself.
+    pub schedules: Vec<Schedule>,
 }
 
 /// A function as devstack runs it.
@@ -128,6 +134,7 @@ impl Plan {
             cors: None,
             stream_mappings: Vec::new(),
             rules: Vec::new(),
+            schedules: Vec::new(),
         };
         for function in &functions {
             let at = |what: &str| format!("{}.{what}", function.logical_id);
@@ -186,6 +193,10 @@ impl Plan {
                 plan.stream_mappings
                     .push(stream_mapping(function, source, template, resolver)?);
             }
+            // A disabled rule (`Enabled: false`, `State: DISABLED`) never fires.
+            for schedule in function.schedules().filter(|s| s.enabled) {
+                plan.schedules.push(schedule_plan(schedule, resolver)?);
+            }
         }
         if let Some(api) = template.http_api()? {
             plan.cors = api.cors;
@@ -239,6 +250,28 @@ fn stream_mapping(
         report_batch_item_failures: source.report_batch_item_failures,
         bisect_on_error: source.bisect_on_error,
         on_failure,
+    })
+}
+
+/// A `Schedule` event as devstack fires it: its period, and the rule's name and ARN as the
+/// event names them (the rule SAM generates lives on the default bus).
+fn schedule_plan(schedule: &ScheduleSpec, resolver: &Resolver) -> Result<Schedule, TemplateError> {
+    let at = format!("{}.Schedule", schedule.at);
+    let expression = resolver.resolve_string(&schedule.expression, &at)?;
+    let period = parse_rate(&expression)
+        .map_err(|error| TemplateError::unsupported(&at, error.to_string()))?;
+    let name = match &schedule.rule_name {
+        Some(name) => resolver.resolve_string(name, &format!("{}.Name", schedule.at))?,
+        None => truncate(
+            &format!("{}-{}", resolver.stack(), schedule.name.replace('.', "-")),
+            MAX_RULE_NAME,
+        ),
+    };
+    Ok(Schedule {
+        rule: schedule.logical_id.clone(),
+        rule_arn: arn(resolver, "events", &format!("rule/{name}")),
+        function: schedule.function.clone(),
+        period,
     })
 }
 
@@ -447,6 +480,7 @@ mod tests {
     const TEMPLATE: &str = r"
 Parameters:
   Stage: {Type: String, Default: dev}
+  Minutes: {Type: Number, Default: 5}
 Resources:
   Bus:
     Type: AWS::Events::EventBus
@@ -517,6 +551,8 @@ Resources:
             BisectBatchOnFunctionError: true
             DestinationConfig: {OnFailure: {Destination: !GetAtt FailedRecords.Arn}}
         Get: {Type: HttpApi, Properties: {Method: GET, Path: '/things/{id}'}}
+        Tick: {Type: Schedule, Properties: {Schedule: !Sub 'rate(${Minutes} minutes)'}}
+        Paused: {Type: Schedule, Properties: {Schedule: rate(1 day), Enabled: false}}
         Shipped:
           Type: EventBridgeRule
           Properties:
@@ -532,7 +568,10 @@ Resources:
             "us-east-1",
             "123456789012",
             "shop-local",
-            HashMap::from([("Stage".to_owned(), "local".to_owned())]),
+            HashMap::from([
+                ("Stage".to_owned(), "local".to_owned()),
+                ("Minutes".to_owned(), "5".to_owned()),
+            ]),
         );
         let sqs = "arn:aws:sqs:us-east-1:123456789012";
         for (id, attribute, value) in [
@@ -659,6 +698,31 @@ Resources:
             TargetPlan::Delivered { target: DeliveryTarget::StateMachine(arn), max_attempts: 3, dead_letter: DeadLetter::None, .. }
                 if arn.ends_with(":stateMachine:saga")
         ));
+    }
+
+    #[test]
+    fn enabled_schedules_fire_their_function_with_the_rules_arn() {
+        assert_eq!(
+            plan().schedules,
+            [Schedule {
+                rule: "PublisherTick".into(),
+                rule_arn: "arn:aws:events:us-east-1:123456789012:rule/shop-local-Publisher-Tick"
+                    .into(),
+                function: "Publisher".into(),
+                period: Duration::from_mins(5),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_cron_schedule_stops_start_up_naming_where_it_is() {
+        let yaml = TEMPLATE.replace("!Sub 'rate(${Minutes} minutes)'", "cron(0 12 * * ? *)");
+        let message = plan_of(&yaml).unwrap_err().to_string();
+        assert!(
+            message.contains("Publisher.Properties.Events.Tick.Schedule")
+                && message.contains("rate(...)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub const LOCAL_DIFFERENCES: &[&str] = &[
     "API throttling (DefaultRouteSettings) is not applied, and the API writes no access log (AccessLogSettings)",
     "a function at its concurrency limit (--concurrency) makes further invocations wait instead of throttling them (AWS answers TooManyRequestsException, and retries asynchronous events)",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
+    "scheduled rules (Schedule events, rate(...) only) are fired by devstack, not created on the emulator; each fires 5 s after start-up, then every period",
 ];
 
 /// What tests observe and perturb the stack with: the counters, the injected faults, and the
@@ -485,6 +486,13 @@ fn run_sources(
     };
     for delivery in deliveries {
         tasks.push(tokio::spawn(rules::run(delivery, deliverer.clone())));
+    }
+    for schedule in &plan.schedules {
+        tasks.push(tokio::spawn(crate::sources::schedules::run(
+            schedule.clone(),
+            lambda.clone(),
+            controls.clone(),
+        )));
     }
     tasks
 }

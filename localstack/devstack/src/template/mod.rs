@@ -15,7 +15,7 @@ pub use kind::{ResourceKind, Support};
 pub use properties::Properties;
 pub use wiring::{
     AsyncInvoke, EventTarget, Function, FunctionEvent, HttpApi, HttpRoute, OnFailureQueue,
-    RuleSpec, StateMachine, StreamSource,
+    RuleSpec, ScheduleSpec, StateMachine, StreamSource,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -14,8 +14,8 @@ use super::{
         serverless::{
             CorsConfiguration, DestinationKind, DynamoDbEvent, EventBridgeRuleEvent,
             EventInvokeConfig, FunctionEventSource, FunctionProperties, FunctionResponseType,
-            HttpApiEvent, HttpApiProperties, OnFailure, StartingPosition, StateMachineEventSource,
-            StateMachineProperties, StateMachineType,
+            HttpApiEvent, HttpApiProperties, OnFailure, ScheduleEvent, StartingPosition,
+            StateMachineEventSource, StateMachineProperties, StateMachineType,
         },
     },
 };
@@ -87,6 +87,26 @@ pub enum FunctionEvent {
     Http(HttpRoute),
     Stream(StreamSource),
     Rule(RuleSpec),
+    Schedule(ScheduleSpec),
+}
+
+/// A scheduled rule whose target is a function (SAM's `Schedule` event).
+#[derive(Debug, Clone)]
+pub struct ScheduleSpec {
+    /// Where the event is declared, for error messages.
+    pub at: String,
+    /// `<function>.<event>`.
+    pub name: String,
+    /// The function's logical id.
+    pub function: String,
+    /// The rule's logical id as SAM names the rule it generates: `<function><event>`.
+    pub logical_id: String,
+    /// Unresolved schedule expression.
+    pub expression: Value,
+    /// Unresolved `Name` of the rule.
+    pub rule_name: Option<Value>,
+    /// `Enabled: false` or `State: DISABLED` turn it off.
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +280,9 @@ impl Function {
                     FunctionEventSource::DynamoDB(event) => {
                         FunctionEvent::Stream(StreamSource::new(&resource.logical_id, event, at))
                     }
+                    FunctionEventSource::Schedule(event) => FunctionEvent::Schedule(
+                        ScheduleSpec::new(&resource.logical_id, name, event, at),
+                    ),
                     FunctionEventSource::EventBridgeRule(event) => {
                         FunctionEvent::Rule(RuleSpec::from_sam_event(
                             &resource.logical_id,
@@ -308,6 +331,31 @@ impl Function {
             FunctionEvent::Stream(source) => Some(source),
             _ => None,
         })
+    }
+
+    pub fn schedules(&self) -> impl Iterator<Item = &ScheduleSpec> {
+        self.events.iter().filter_map(|e| match e {
+            FunctionEvent::Schedule(schedule) => Some(schedule),
+            _ => None,
+        })
+    }
+}
+
+impl ScheduleSpec {
+    fn new(function: &str, event_name: &str, event: &ScheduleEvent, at: String) -> Self {
+        Self {
+            at,
+            name: format!("{function}.{event_name}"),
+            function: function.to_owned(),
+            logical_id: format!("{function}{event_name}"),
+            expression: event.schedule.clone(),
+            rule_name: event.name.clone(),
+            enabled: event.enabled != Some(false)
+                && !event
+                    .state
+                    .as_deref()
+                    .is_some_and(|state| state.eq_ignore_ascii_case("DISABLED")),
+        }
     }
 }
 
@@ -608,6 +656,8 @@ Resources:
             Pattern: {detail-type: [Shipped]}
             RetryPolicy: {MaximumRetryAttempts: 4}
             DeadLetterConfig: {Arn: !GetAtt DLQ.Arn}
+        Tick: {Type: Schedule, Properties: {Schedule: rate(5 minutes)}}
+        Off: {Type: Schedule, Properties: {Schedule: rate(1 hour), State: DISABLED}}
 ";
 
     fn shop() -> Template {
@@ -637,6 +687,29 @@ Resources:
             stream.max_retries, None,
             "-1 retries until the records expire"
         );
+    }
+
+    #[test]
+    fn schedule_events_are_read_with_their_expression_and_state() {
+        let functions = shop().functions().unwrap();
+        let schedules: Vec<_> = functions[0].schedules().collect();
+        assert_eq!(schedules.len(), 2);
+        let tick = schedules.iter().find(|s| s.name == "Fn.Tick").unwrap();
+        assert_eq!(tick.logical_id, "FnTick");
+        assert_eq!(tick.expression, Value::String("rate(5 minutes)".into()));
+        assert!(tick.enabled);
+        let off = schedules.iter().find(|s| s.name == "Fn.Off").unwrap();
+        assert!(!off.enabled);
+    }
+
+    #[test]
+    fn a_schedule_with_a_constant_input_is_refused() {
+        let yaml = SHOP.replace(
+            "Schedule: rate(5 minutes)}",
+            "Schedule: rate(5 minutes), Input: '{}'}",
+        );
+        let message = Template::from_yaml(&yaml).unwrap_err().to_string();
+        assert!(message.contains("Input"), "{message}");
     }
 
     #[test]

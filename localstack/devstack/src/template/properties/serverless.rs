@@ -89,6 +89,24 @@ pub enum FunctionEventSource {
     HttpApi(HttpApiEvent),
     DynamoDB(DynamoDbEvent),
     EventBridgeRule(EventBridgeRuleEvent),
+    Schedule(ScheduleEvent),
+}
+
+/// SAM's `Schedule` event: an EventBridge rule with a schedule expression whose target is the
+/// function. A constant `Input`, retries and a DLQ of the rule are refused: devstack does not
+/// emulate them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ScheduleEvent {
+    /// `rate(...)` or `cron(...)`; may be an intrinsic.
+    pub schedule: Value,
+    /// The rule's name; `<stack>-<function>-<event>` without one.
+    pub name: Option<Value>,
+    pub description: Option<String>,
+    /// `false`: the rule exists but never fires.
+    pub enabled: Option<bool>,
+    /// `ENABLED` or `DISABLED`, as `Enabled`.
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
