@@ -97,8 +97,21 @@ pub const SAGA_ALREADY_STARTED: MetricName = MetricName {
     dimensions: &[],
 };
 
+// The uptime canary's (functions/canary), one of each per service and run. Here `service` is
+// the service whose health route was asked, not the canary that asked.
+/// 1 when the service's health route answered 200 "ok" in time, else 0.
+pub const CANARY_AVAILABILITY: MetricName = MetricName {
+    name: "CanaryAvailability",
+    dimensions: &[],
+};
+/// Milliseconds from the canary's request to the health answer's last byte (or to giving up).
+pub const CANARY_LATENCY: MetricName = MetricName {
+    name: "CanaryLatency",
+    dimensions: &[],
+};
+
 /// Every metric above.
-pub const ALL: [MetricName; 13] = [
+pub const ALL: [MetricName; 15] = [
     REQUESTS,
     ERRORS_4XX,
     ERRORS_5XX,
@@ -112,6 +125,8 @@ pub const ALL: [MetricName; 13] = [
     LOGIN_THROTTLED,
     SAGAS_STARTED,
     SAGA_ALREADY_STARTED,
+    CANARY_AVAILABILITY,
+    CANARY_LATENCY,
 ];
 
 /// The metric of that name, if the shop emits one.
