@@ -3,6 +3,7 @@
 //! make: the calling function's execution role ([`crate::iam::roles`]) and the Cognito app
 //! client's rules ([`cognito`]).
 
+mod capacity;
 mod cognito;
 
 pub use cognito::AppClients;
@@ -276,6 +277,7 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
             &refusal.message,
         );
     }
+    let (body, metered) = capacity::meter(target, body);
     let mut upstream = edge
         .client
         .request(parts.method, format!("{}{path}", edge.emulator))
@@ -289,7 +291,10 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
         Ok(reply) => {
             let status = reply.status();
             let headers = reply.headers().clone();
-            let body = reply.bytes().await.unwrap_or_default();
+            let mut body = reply.bytes().await.unwrap_or_default();
+            if let Some(metered) = metered.filter(|_| status.is_success()) {
+                body = capacity::record(metered, body, &edge.controls.monitoring);
+            }
             if writes_a_table {
                 edge.controls.table_writes.notify_waiters();
             }

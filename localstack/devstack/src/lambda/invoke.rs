@@ -10,7 +10,7 @@ use std::{
 use bytes::Bytes;
 
 use super::{FunctionPool, FunctionSpec, Outcome, destination::send_failure_record};
-use crate::{counters::Counter, stack::Controls};
+use crate::{counters::Counter, monitoring::MetricKey, stack::Controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvocationType {
@@ -126,6 +126,16 @@ async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) 
             .controls
             .counters
             .add(Counter::AsyncAttempt, &spec.logical_id);
+        // Lambda's age of the event when this attempt starts, scaled back to AWS's clock.
+        context.controls.monitoring.put(
+            MetricKey::new(
+                "AWS/Lambda",
+                "AsyncEventAge",
+                &[("FunctionName", &spec.name)],
+            ),
+            received.elapsed().as_secs_f64() * 1000.0 * f64::from(scale),
+            "Milliseconds",
+        );
         let error = match pool.invoke(payload.clone()).await {
             Outcome::Success(_) => return,
             Outcome::Error { body, .. } => body,

@@ -14,10 +14,8 @@ use super::{
     store::float,
 };
 
-/// How many periods a chart shows, and the shortest local period: with AWS's periods divided
-/// by the time scale, a per-minute widget would otherwise show one second per point.
-const PERIODS: usize = 120;
-const SHORTEST_PERIOD_MS: i64 = 5_000;
+/// How many periods a chart shows.
+const PERIODS: usize = 90;
 const COLORS: [&str; 8] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -150,9 +148,7 @@ fn series(properties: &Value, sources: &Sources<'_>) -> Result<Vec<(String, Seri
             LineSource::Expression(_) => None,
         })
         .unwrap_or(300);
-    let local_ms = (i64::try_from(period).unwrap_or(300) * 1000
-        / i64::from(sources.time_scale.max(1)))
-    .max(SHORTEST_PERIOD_MS);
+    let local_ms = super::local_period_ms(period, sources.time_scale);
     let mut window = Window::last(PERIODS, local_ms, sources.now_ms);
     if properties["setPeriodToTimeRange"] == true || properties["view"] == "singleValue" {
         window = Window {
@@ -505,7 +501,7 @@ mod tests {
     fn a_widget_is_drawn_from_the_store_with_its_data_points_counted() {
         let store = MetricStore::default();
         let now = 1_000_000;
-        for at in [now - 12_000, now - 2_000] {
+        for at in [now - 25_000, now - 2_000] {
             store.record(Datum {
                 key: MetricKey::new("Shop", "Requests", &[("service", "orders")]),
                 at_ms: at,

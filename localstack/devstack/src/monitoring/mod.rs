@@ -27,6 +27,17 @@ pub use watch::{AlarmStates, Watch};
 
 use self::{alarms::AlarmSpec, dashboards::Dashboard};
 
+/// The shortest period devstack reads metrics in, once AWS's period is divided by the time
+/// scale: a per-minute alarm or chart would otherwise decide or draw on one second of data,
+/// shorter than the pollers' interval.
+pub const SHORTEST_PERIOD_MS: i64 = 10_000;
+
+/// A period of AWS's, as devstack reads it.
+pub fn local_period_ms(period_seconds: u64, time_scale: u32) -> i64 {
+    (i64::try_from(period_seconds).unwrap_or(300) * 1000 / i64::from(time_scale.max(1)))
+        .max(SHORTEST_PERIOD_MS)
+}
+
 /// Milliseconds since the epoch, the metrics' clock.
 pub fn now_ms() -> i64 {
     SystemTime::now()

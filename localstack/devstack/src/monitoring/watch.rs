@@ -137,9 +137,7 @@ fn evaluate_once(monitoring: &Monitoring) -> Vec<(AlarmSpec, State, State, Strin
         let Condition::Metric(condition) = &alarm.condition else {
             continue;
         };
-        let period_ms = (i64::try_from(condition.period_seconds).unwrap_or(60) * 1000
-            / i64::from(monitoring.time_scale.max(1)))
-        .max(1000);
+        let period_ms = super::local_period_ms(condition.period_seconds, monitoring.time_scale);
         let window = Window::last(condition.evaluation_periods.max(1), period_ms, now);
         let (state, reason) = match condition.datapoints(&monitoring.store, window) {
             Ok(points) => condition.decide(&points),

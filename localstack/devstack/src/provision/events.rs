@@ -23,6 +23,9 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub rule: String,
+    /// The rule's physical name and bus, the dimensions of EventBridge's metrics.
+    pub rule_name: String,
+    pub bus: String,
     pub queue_url: String,
     pub target: DeliveryTarget,
     pub max_attempts: u32,
@@ -127,6 +130,8 @@ pub async fn create_rule(
                     .map_err(ProvisionError::aws(&rule.source, "CreateQueue"))?;
                 deliveries.push(Delivery {
                     rule: rule.source.clone(),
+                    rule_name: rule.name.clone(),
+                    bus: rule.bus.clone(),
                     queue_url,
                     target: target.clone(),
                     max_attempts: *max_attempts,

@@ -16,6 +16,7 @@ use crate::{
     counters::Counter,
     faults::Fault,
     lambda::Lambda,
+    monitoring::MetricKey,
     plan::{DeadLetter, DeliveryTarget},
     provision::Delivery,
     stack::Controls,
@@ -92,6 +93,13 @@ async fn deliver(
     for _ in 0..copies {
         delivered = deliver_once(delivery, sfn, lambda, &body).await;
     }
+    let receives: i32 = message
+        .attributes()
+        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let exhausted = u32::try_from(receives).is_ok_and(|n| n >= delivery.max_attempts);
+    record_metrics(delivery, controls, receives == 1, delivered, exhausted);
     let Some(receipt) = message.receipt_handle() else {
         return;
     };
@@ -103,12 +111,6 @@ async fn deliver(
             .send()
             .await;
     } else {
-        let receives: i32 = message
-            .attributes()
-            .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1);
-        let exhausted = u32::try_from(receives).is_ok_and(|n| n >= delivery.max_attempts);
         if exhausted && !matches!(delivery.dead_letter, DeadLetter::Queue(_)) {
             let why = match &delivery.dead_letter {
                 DeadLetter::Refused { why, .. } => why.as_str(),
@@ -132,6 +134,42 @@ async fn deliver(
             .visibility_timeout(backoff)
             .send()
             .await;
+    }
+}
+
+/// EventBridge's metrics of a rule (`AWS/Events`, per `EventBusName` and `RuleName`): an event
+/// matched once; an invocation counted when it succeeds or fails for good (retries are not
+/// invocations); a failed one then goes to the DLQ or, without a usable one, nowhere.
+fn record_metrics(
+    delivery: &Delivery,
+    controls: &Controls,
+    first_receive: bool,
+    delivered: bool,
+    exhausted: bool,
+) {
+    let key = |name: &str| {
+        MetricKey::new(
+            "AWS/Events",
+            name,
+            &[
+                ("EventBusName", &delivery.bus),
+                ("RuleName", &delivery.rule_name),
+            ],
+        )
+    };
+    let put = |name: &str| controls.monitoring.put(key(name), 1.0, "Count");
+    if first_receive {
+        put("MatchedEvents");
+    }
+    if delivered || exhausted {
+        put("Invocations");
+    }
+    if !delivered && exhausted {
+        put("FailedInvocations");
+        put(match delivery.dead_letter {
+            DeadLetter::Queue(_) => "InvocationsSentToDlq",
+            _ => "InvocationsFailedToBeSentToDlq",
+        });
     }
 }
 

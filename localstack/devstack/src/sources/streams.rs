@@ -349,6 +349,31 @@ fn older_than(record: &Record, age: Duration) -> bool {
         .is_some_and(|elapsed| elapsed > age)
 }
 
+/// Lambda's `IteratorAge`: how old the batch's last record is when the function gets it.
+fn record_iterator_age(mapping: &StreamMapping, poller: &Poller, batch: &[Value]) {
+    let Some(created) = batch
+        .last()
+        .and_then(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_f64())
+    else {
+        return;
+    };
+    let Some(pool) = poller.lambda.function(&mapping.function) else {
+        return;
+    };
+    let now = crate::monitoring::now_ms();
+    let age_ms =
+        (f64::from(u32::try_from(now / 1000).unwrap_or(u32::MAX)) - created).max(0.0) * 1000.0;
+    poller.controls.monitoring.put(
+        crate::monitoring::MetricKey::new(
+            "AWS/Lambda",
+            "IteratorAge",
+            &[("FunctionName", &pool.spec().name)],
+        ),
+        age_ms,
+        "Milliseconds",
+    );
+}
+
 enum BatchResult {
     Done,
     /// The function reported this record (index in the batch, > 0) as the first failure.
@@ -357,6 +382,7 @@ enum BatchResult {
 }
 
 async fn invoke(mapping: &StreamMapping, poller: &Poller, batch: &[Value]) -> BatchResult {
+    record_iterator_age(mapping, poller, batch);
     let payload = Bytes::from(json!({ "Records": batch }).to_string());
     let lambda = &poller.lambda;
     match poller
