@@ -57,17 +57,19 @@ async fn only_admins_read_payments_with_the_providers_books_beside_them() {
         provider: SimulatedProvider::new(client, table, std::time::Duration::from_millis(1)),
     };
     let app = http::router(payments.clone());
+    let order = uuid::Uuid::new_v4().to_string();
+    let path = format!("/payments/{order}");
     assert_eq!(
-        send(&app, &ApiRequest::get("/payments/o-1").caller(As::admin()))
+        send(&app, &ApiRequest::get(&path).caller(As::admin()))
             .await
             .status,
         404
     );
     payments
-        .authorize("o-1", "tok_visa", 700, "EUR")
+        .authorize(&order, "tok_visa", 700, "EUR")
         .await
         .unwrap();
-    let read = send(&app, &ApiRequest::get("/payments/o-1").caller(As::admin())).await;
+    let read = send(&app, &ApiRequest::get(&path).caller(As::admin())).await;
     assert_eq!(
         (read.status, read.body["status"].as_str()),
         (200, Some("AUTHORIZED"))
@@ -82,21 +84,40 @@ async fn only_admins_read_payments_with_the_providers_books_beside_them() {
         (Some(700), Some(0), Some(0))
     );
     assert_eq!(provider["authorization_id"], read.body["authorization_id"]);
-    payments.refund("o-1").await.unwrap();
-    let refunded = send(&app, &ApiRequest::get("/payments/o-1").caller(As::admin())).await;
+    payments.refund(&order).await.unwrap();
+    let refunded = send(&app, &ApiRequest::get(&path).caller(As::admin())).await;
     assert_eq!(refunded.body["provider"]["refunded_cents"], 700);
     assert_eq!(
-        send(
-            &app,
-            &ApiRequest::get("/payments/o-1").caller(As::customer("c-1"))
-        )
-        .await
-        .status,
+        send(&app, &ApiRequest::get(&path).caller(As::customer("c-1")))
+            .await
+            .status,
         403
     );
+    assert_eq!(send(&app, &ApiRequest::get(&path)).await.status, 401);
+}
+
+/// DynamoDB refuses a key over 2048 bytes with an error (a 500); an order id is a UUID, so
+/// anything else is no payment, answered without a lookup.
+#[tokio::test]
+async fn an_order_id_that_is_not_a_uuid_is_a_404_without_a_lookup() {
+    let config = Moto::shared().sdk_config().await;
+    let unreachable = aws_sdk_dynamodb::config::Builder::from(&config)
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
+    let app = payments_over(
+        aws_sdk_dynamodb::Client::from_conf(unreachable),
+        "unreachable".to_owned(),
+    );
+    for id in ["o-1".to_owned(), "a".repeat(3000)] {
+        let request = ApiRequest::get(&format!("/payments/{id}")).caller(As::admin());
+        assert_eq!(send(&app, &request).await.status, 404);
+    }
+    let request =
+        ApiRequest::get(&format!("/payments/{}", uuid::Uuid::new_v4())).caller(As::admin());
     assert_eq!(
-        send(&app, &ApiRequest::get("/payments/o-1")).await.status,
-        401
+        send(&app, &request).await.status,
+        500,
+        "a UUID is looked up (and this DynamoDB cannot be reached)"
     );
 }
 

@@ -111,6 +111,11 @@ async fn get_payment(
     _admin: Admin,
     Path(order_id): Path<String>,
 ) -> Result<Json<PaymentView>, Problem> {
+    // Order ids are UUIDs; anything else has no payment, and a key over DynamoDB's 2048 bytes
+    // would be refused with an error there.
+    if uuid::Uuid::try_parse(&order_id).is_err() {
+        return Err(Problem::not_found("no payment for this order"));
+    }
     let payment = match payments.table.get(&order_id).await {
         Ok(Some(payment)) => payment,
         Ok(None) => return Err(Problem::not_found("no payment for this order")),
