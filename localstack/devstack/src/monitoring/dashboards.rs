@@ -15,7 +15,7 @@ use super::{
 };
 
 /// How many periods a chart shows.
-const PERIODS: usize = 90;
+const PERIODS: usize = 45;
 const COLORS: [&str; 8] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -437,7 +437,7 @@ pub fn page(dashboard: &Dashboard, sources: &Sources<'_>) -> String {
         }
     }
     format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>{name}</title><style>{STYLE}</style></head><body><header><a href="/_devstack/dashboards">dashboards</a> / <b>{name}</b> <span>drawn by devstack from local metrics; periods divided by {scale}</span></header><main>{widgets}</main></body></html>"#,
+        r#"<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>{name}</title><style>{STYLE}</style></head><body><header><a href="/_devstack/dashboards">dashboards</a> / <b>{name}</b> <span>drawn by devstack from local metrics; AWS's periods divided by {scale} (10 s at least), the last {PERIODS} shown; refreshes every 10 s</span></header><main>{widgets}</main></body></html>"#,
         name = escape(&dashboard.name),
         scale = sources.time_scale,
     )

@@ -87,8 +87,11 @@ pub async fn evaluate(monitoring: Monitoring, emulator: String) {
         for (alarm, old, new, reason) in evaluate_once(&monitoring) {
             if new == State::Alarm {
                 tracing::warn!(alarm = %alarm.name, from = old.name(), %reason, "alarm: {} is in ALARM", alarm.name);
+            } else if old == State::Alarm {
+                tracing::info!(alarm = %alarm.name, to = new.name(), %reason, "alarm: {} is {}", alarm.name, new.name());
             } else {
-                tracing::info!(alarm = %alarm.name, from = old.name(), to = new.name(), %reason, "alarm: {} is {}", alarm.name, new.name());
+                // Leaving INSUFFICIENT_DATA, as every alarm does at start-up: not news.
+                tracing::debug!(alarm = %alarm.name, to = new.name(), %reason, "alarm: {} is {}", alarm.name, new.name());
             }
             let actions = match new {
                 State::Alarm => &alarm.alarm_actions,
