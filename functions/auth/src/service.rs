@@ -1,7 +1,7 @@
 //! The auth use cases: sign-up, confirmation, login with lockout, refresh and the profile.
 
 use shop_http::Caller;
-use shop_observability::{CorrelationId, Metrics};
+use shop_observability::{CorrelationId, Metrics, metric_names};
 use time::OffsetDateTime;
 
 use crate::{
@@ -195,8 +195,8 @@ impl Auth {
                     let reason = format!("too_many_failures_{}", counter.scope.as_str());
                     audit(&account, source, "throttled", &reason);
                     Metrics::new(crate::SERVICE)
-                        .dimension("limit", counter.scope.as_str())
-                        .count("LoginThrottled", 1)
+                        .dimension(metric_names::LIMIT, counter.scope.as_str())
+                        .count(metric_names::LOGIN_THROTTLED.name, 1)
                         .emit();
                     return Err(AuthError::Throttled {
                         retry_after: self.lockout.retry_after(now),
@@ -214,7 +214,7 @@ impl Auth {
             Ok(tokens) => {
                 audit(&account, source, "succeeded", "ok");
                 Metrics::new(crate::SERVICE)
-                    .count("LoginSucceeded", 1)
+                    .count(metric_names::LOGIN_SUCCEEDED.name, 1)
                     .emit();
                 // Boxed: three SDK calls side by side would make every login's future large.
                 let (cleared, account_back, source_back) = tokio::join!(
@@ -236,8 +236,8 @@ impl Auth {
             Err(ProviderError::BadCredentials(reason)) => {
                 audit(&account, source, "failed", reason);
                 Metrics::new(crate::SERVICE)
-                    .dimension("reason", reason)
-                    .count("LoginFailed", 1)
+                    .dimension(metric_names::REASON, reason)
+                    .count(metric_names::LOGIN_FAILED.name, 1)
                     .emit();
                 Err(AuthError::LoginFailed)
             }

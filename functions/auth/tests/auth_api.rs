@@ -18,7 +18,11 @@ use axum::Router;
 use devstack::template::Resolver;
 use serde_json::{Value, json};
 use shop_events::{ParkingQueue, Publisher};
-use shop_observability::{capture::CapturedLogs, redact::email_hash};
+use shop_observability::{
+    capture::{CapturedLogs, CapturedMetrics, Datum},
+    metric_names::{LOGIN_FAILED, LOGIN_SUCCEEDED, LOGIN_THROTTLED},
+    redact::email_hash,
+};
 use shop_testkit::{
     Moto,
     api::{ApiRequest, ApiResponse, As, send},
@@ -369,6 +373,37 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
         body
     };
     assert_eq!(strip(&wrong.body), strip(&unknown.body));
+}
+
+/// Each attempt is counted once by its outcome: succeeded, failed per reason, refused per limit.
+#[tokio::test(flavor = "current_thread")]
+async fn every_login_attempt_is_counted_once_by_its_outcome() {
+    let setup = setup(true).await;
+    let email = setup.customer().await;
+    let here = source();
+    window_with_room(LOCKOUT, Duration::from_secs(3)).await;
+    let (captured, _guard) = CapturedMetrics::start();
+
+    assert_eq!(setup.login_from(&here, &email, PASSWORD).await.status, 200);
+    for _ in 0..3 {
+        let wrong = setup.login_from(&here, &email, "Wrong-Password-1").await;
+        assert_eq!(wrong.status, 401);
+    }
+    assert_eq!(setup.login_from(&here, &email, PASSWORD).await.status, 429);
+
+    let auth = ("service", "auth");
+    assert_eq!(
+        captured.data(LOGIN_SUCCEEDED.name),
+        [Datum::new(&[auth], 1.0)]
+    );
+    assert_eq!(
+        captured.data(LOGIN_FAILED.name),
+        vec![Datum::new(&[auth, ("reason", "not_authorized")], 1.0); 3]
+    );
+    assert_eq!(
+        captured.data(LOGIN_THROTTLED.name),
+        [Datum::new(&[auth, ("limit", "account_from_source")], 1.0)]
+    );
 }
 
 #[tokio::test]

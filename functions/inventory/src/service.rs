@@ -2,6 +2,8 @@
 //! Reserving and releasing are idempotent per order, and a write that lost a race to another
 //! is decided again on fresh state.
 
+use shop_observability::{Metrics, metric_names::STOCK_OUTS};
+
 use crate::{
     adapters::{Stock, StoreError, Taken},
     domain::{
@@ -71,7 +73,16 @@ impl Inventory {
         for _ in 0..MAX_ATTEMPTS {
             match self.stock.take(order_id, &lines).await? {
                 Taken::Now => return Ok(Reserved::Now),
-                Taken::Short(skus) => return Err(InventoryError::OutOfStock(skus)),
+                Taken::Short(skus) => {
+                    // A refusal stores nothing, so a repeated task refused again counts again;
+                    // the saga does not retry OutOfStock, it rejects the order.
+                    Metrics::new(crate::SERVICE)
+                        .property("order_id", order_id)
+                        .property("skus", skus.clone())
+                        .count(STOCK_OUTS.name, 1)
+                        .emit();
+                    return Err(InventoryError::OutOfStock(skus));
+                }
                 Taken::OrderHasReservation => {
                     let reservation = self.stock.reservation(order_id).await?.ok_or_else(|| {
                         StoreError::Corrupt(format!("the reservation of {order_id} vanished"))

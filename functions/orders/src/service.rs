@@ -5,6 +5,13 @@
 use std::collections::HashMap;
 
 use shop_http::Caller;
+use shop_observability::{
+    Metrics,
+    metric_names::{
+        COMPENSATIONS, CURRENCY, ORDERS_CANCELLED, ORDERS_CONFIRMED, ORDERS_PLACED,
+        ORDERS_REJECTED, REASON, REVENUE, STEP,
+    },
+};
 use time::OffsetDateTime;
 
 use crate::{
@@ -13,8 +20,8 @@ use crate::{
         ReadModel, SealError, StoreError, StoredEvent,
     },
     domain::{
-        Address, LineRequest, Order, OrderCommand, OrderError, decide, fold, price_lines,
-        shape_problems,
+        Address, LineRequest, Order, OrderCommand, OrderError, OrderEvent, decide, fold,
+        price_lines, shape_problems,
     },
 };
 
@@ -123,10 +130,18 @@ impl Orders {
         let events = decide(None, command).map_err(OrdersError::Refused)?;
         let stored = stored_events(&order_id, customer_id, 0, &events, causation_id, now);
         match self.store.append(&stored, claim.as_ref()).await {
-            Ok(()) => Ok(Placed {
-                order_id,
-                replayed: false,
-            }),
+            Ok(()) => {
+                // Here only: a replayed key returned above, and a lost claim below, placed
+                // nothing.
+                Metrics::new(crate::SERVICE)
+                    .property("order_id", order_id.as_str())
+                    .count(ORDERS_PLACED.name, 1)
+                    .emit();
+                Ok(Placed {
+                    order_id,
+                    replayed: false,
+                })
+            }
             // A new order's id is fresh, so the race was over the key: a concurrent request
             // with the same key won the claim (or is writing it); answer as it did, or 409
             // while it is still in flight.
@@ -197,7 +212,9 @@ impl Orders {
                                 .collect::<Result<Vec<_>, _>>()?,
                         )
                         .collect();
-                    return fold(order_id, &all).ok_or(OrdersError::NotFound);
+                    let order = fold(order_id, &all).ok_or(OrdersError::NotFound)?;
+                    count_stored(&order, &events);
+                    return Ok(order);
                 }
                 Err(AppendError::Conflict) => {
                     tracing::info!(order_id, "lost a race to another command; deciding again");
@@ -319,6 +336,59 @@ impl Orders {
     }
 }
 
+/// Counts what `events`, just stored for `order` (as it is after them), made true. A command
+/// that had taken effect already stores no events, so a retried saga task or a redelivered
+/// message counts nothing; a crash between the write and this leaves a fact uncounted rather
+/// than counted twice.
+fn count_stored(order: &Order, events: &[OrderEvent]) {
+    for event in events {
+        let metrics = Metrics::new(crate::SERVICE).property("order_id", order.id.as_str());
+        match event {
+            OrderEvent::OrderConfirmed {} => {
+                metrics.clone().count(ORDERS_CONFIRMED.name, 1).emit();
+                // A document of its own: its currency would otherwise be a dimension of the
+                // confirmation count too.
+                metrics
+                    .dimension(CURRENCY, &order.currency)
+                    .amount(REVENUE.name, order.total_cents)
+                    .emit();
+            }
+            OrderEvent::OrderRejected { reason } => {
+                metrics
+                    .clone()
+                    .dimension(REASON, reason_dimension(reason))
+                    .count(ORDERS_REJECTED.name, 1)
+                    .emit();
+                // Only the saga's RejectOrder step rejects an order, always as a compensation.
+                metrics
+                    .dimension(STEP, "RejectOrder")
+                    .count(COMPENSATIONS.name, 1)
+                    .emit();
+            }
+            OrderEvent::OrderCancelled { .. } => {
+                metrics.count(ORDERS_CANCELLED.name, 1).emit();
+            }
+            // Placing is counted by `place`; shipments by shipping, which schedules them; the
+            // cancellation's answers are no business figure.
+            OrderEvent::OrderPlaced { .. }
+            | OrderEvent::OrderShipped { .. }
+            | OrderEvent::CancellationAcknowledged { .. }
+            | OrderEvent::OrderCancellationCompleted {} => {}
+        }
+    }
+}
+
+/// A rejection's reason as a metric dimension. The saga rejects with the error type it caught
+/// (`OutOfStock`, `PaymentDeclined`, `States.Timeout`): names from a small set. Any other text
+/// is `Other`, since every distinct value would be a metric of its own, billed as one.
+fn reason_dimension(reason: &str) -> &str {
+    let is_error_type = (1..=64).contains(&reason.len())
+        && reason
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+    if is_error_type { reason } else { "Other" }
+}
+
 /// The store items of `events`, numbered after `version`, as they happened `now`.
 fn stored_events(
     order_id: &str,
@@ -414,4 +484,29 @@ fn address_problems(address: &Address) -> Vec<(String, String)> {
         ));
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_is_counted_under_its_error_type_and_any_other_text_as_other() {
+        for error_type in [
+            "OutOfStock",
+            "PaymentDeclined",
+            "States.Timeout",
+            "Runtime.ExitError",
+        ] {
+            assert_eq!(reason_dimension(error_type), error_type);
+        }
+        for text in [
+            "",
+            "payment declined by the bank",
+            "Out-Of-Stock",
+            &"X".repeat(65),
+        ] {
+            assert_eq!(reason_dimension(text), "Other", "{text:?}");
+        }
+    }
 }

@@ -2,6 +2,11 @@
 //! is also the idempotency key of every call to the card provider, so the provider's books
 //! and ours cannot drift apart by a retry.
 
+use shop_observability::{
+    Metrics,
+    metric_names::{COMPENSATIONS, PAYMENTS_DECLINED, STEP},
+};
+
 use crate::{
     adapters::{PaymentsTable, StoreError},
     domain::{Payment, PaymentStatus},
@@ -123,6 +128,14 @@ impl<P: CardProvider> Payments<P> {
             .await?
         {
             tracing::info!(order_id, status = ?next.status, attempt = next.attempts, "authorization answered");
+            // Counted once, by the call that stored the decline: a repeated authorization
+            // answers from the stored payment above and never gets here.
+            if next.status == PaymentStatus::Declined {
+                Metrics::new(crate::SERVICE)
+                    .property("order_id", order_id)
+                    .count(PAYMENTS_DECLINED.name, 1)
+                    .emit();
+            }
             return answered(next);
         }
         // Another request changed the payment while the provider answered.
@@ -209,6 +222,16 @@ impl<P: CardProvider> Payments<P> {
             }
             if self.table.replace(&next, Some(current.status)).await? {
                 tracing::info!(order_id, from = ?current.status, to = ?next.status, "payment closed");
+                // A void is only ever the saga's VoidPayment step, and this is the one call
+                // that released a hold; a void that found nothing held (no payment, a decline,
+                // voided before) returned above. A refund belongs to a cancellation.
+                if closing == Closing::Void {
+                    Metrics::new(crate::SERVICE)
+                        .dimension(STEP, "VoidPayment")
+                        .property("order_id", order_id)
+                        .count(COMPENSATIONS.name, 1)
+                        .emit();
+                }
                 return Ok(Some(next));
             }
         }

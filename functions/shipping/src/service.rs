@@ -2,6 +2,7 @@
 //! the order's customer or an admin.
 
 use shop_http::Caller;
+use shop_observability::{Metrics, metric_names::SHIPMENTS_SCHEDULED};
 use time::OffsetDateTime;
 
 use crate::{
@@ -35,7 +36,16 @@ impl Shipping {
     /// before, or cancelled before it was confirmed).
     pub async fn schedule(&self, order: &OrderRef) -> Result<bool, ShippingError> {
         let shipment = Shipment::scheduled(order, new_shipment_id(), OffsetDateTime::now_utc());
-        Ok(self.shipments.put_new(&shipment).await?)
+        let scheduled = self.shipments.put_new(&shipment).await?;
+        // Only the write that created the shipment counts: a redelivered OrderConfirmed, or
+        // one that came after the cancellation, finds the order's item and writes nothing.
+        if scheduled {
+            Metrics::new(crate::SERVICE)
+                .property("order_id", order.order_id.as_str())
+                .count(SHIPMENTS_SCHEDULED.name, 1)
+                .emit();
+        }
+        Ok(scheduled)
     }
 
     /// Cancels the order's shipment once; `false` when there was nothing left to cancel. A

@@ -1,6 +1,12 @@
-//! Log capture for tests that prove what reaches (or never reaches) the logs.
+//! Log and metric capture for tests that prove what reaches (or never reaches) the logs, and
+//! which metrics a use case emits.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::{
+    cell::RefCell,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use serde_json::Value;
 
 use tracing::{
     Dispatch,
@@ -58,5 +64,160 @@ impl std::io::Write for CapturedLogs {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+thread_local! {
+    /// The capture of this thread's metrics, while a test holds one.
+    static METRICS: RefCell<Option<CapturedMetrics>> = const { RefCell::new(None) };
+}
+
+/// Hands an EMF document to this thread's capture, if a test started one; otherwise gives it
+/// back to be printed.
+pub(crate) fn offer(document: Value) -> Option<Value> {
+    METRICS.with_borrow(|capture| match capture {
+        Some(capture) => {
+            capture.0.lock().expect("not poisoned").push(document);
+            None
+        }
+        None => Some(document),
+    })
+}
+
+/// The EMF documents [`crate::Metrics::emit`] wrote on this thread while the guard lives (they
+/// are not printed meanwhile). Like [`CapturedLogs`], it needs the handlers on the test's
+/// thread: a `current_thread` runtime.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedMetrics(Arc<Mutex<Vec<Value>>>);
+
+/// Ends a metrics capture when dropped, restoring the one it replaced.
+#[derive(Debug)]
+pub struct MetricsCaptureGuard {
+    replaced: Option<CapturedMetrics>,
+}
+
+impl Drop for MetricsCaptureGuard {
+    fn drop(&mut self) {
+        let replaced = self.replaced.take();
+        METRICS.with_borrow_mut(|capture| *capture = replaced);
+    }
+}
+
+/// One value of a metric and the dimensions it was recorded under, `service` first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datum {
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Datum {
+    /// A datum to compare with: `Datum::new(&[("service", "orders")], 1.0)`.
+    pub fn new(dimensions: &[(&str, &str)], value: f64) -> Self {
+        Self {
+            dimensions: dimensions
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            value,
+        }
+    }
+}
+
+impl CapturedMetrics {
+    /// Captures this thread's metrics until the guard is dropped.
+    pub fn start() -> (Self, MetricsCaptureGuard) {
+        let captured = Self::default();
+        let replaced = METRICS.with_borrow_mut(|capture| capture.replace(captured.clone()));
+        (captured, MetricsCaptureGuard { replaced })
+    }
+
+    /// Every document emitted so far, in order.
+    pub fn documents(&self) -> Vec<Value> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+
+    /// Every value of the metric `name` emitted so far, each under the fullest dimension set
+    /// its document declared (the others are its prefixes).
+    pub fn data(&self, name: &str) -> Vec<Datum> {
+        let mut data = Vec::new();
+        for document in self.documents() {
+            for directive in document["_aws"]["CloudWatchMetrics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let declared = directive["Metrics"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|metric| metric["Name"] == name);
+                let Some(value) = document[name].as_f64().filter(|_| declared) else {
+                    continue;
+                };
+                let fullest = directive["Dimensions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_array)
+                    .max_by_key(|set| set.len())
+                    .cloned()
+                    .unwrap_or_default();
+                let dimensions = fullest
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|dimension| {
+                        let value = document[dimension].as_str().unwrap_or_default();
+                        (dimension.to_owned(), value.to_owned())
+                    })
+                    .collect();
+                data.push(Datum { dimensions, value });
+            }
+        }
+        data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Metrics;
+
+    #[test]
+    fn captured_metrics_are_read_back_per_name_with_their_dimensions() {
+        let (captured, guard) = CapturedMetrics::start();
+        Metrics::new("orders")
+            .dimension("reason", "OutOfStock")
+            .property("order_id", "o-1")
+            .count("OrdersRejected", 1)
+            .emit();
+        Metrics::new("orders").count("OrdersPlaced", 1).emit();
+        drop(guard);
+        Metrics::new("orders").count("OrdersPlaced", 1).emit();
+
+        assert_eq!(
+            captured.data("OrdersRejected"),
+            [Datum::new(
+                &[("service", "orders"), ("reason", "OutOfStock")],
+                1.0
+            )]
+        );
+        assert_eq!(
+            captured.data("OrdersPlaced"),
+            [Datum::new(&[("service", "orders")], 1.0)],
+            "what was emitted after the guard went is not captured"
+        );
+        assert!(
+            captured.data("order_id").is_empty(),
+            "a property is no metric"
+        );
+    }
+
+    #[test]
+    fn another_threads_metrics_are_not_captured() {
+        let (captured, _guard) = CapturedMetrics::start();
+        std::thread::spawn(|| Metrics::new("orders").count("OrdersPlaced", 1).emit())
+            .join()
+            .unwrap();
+        assert!(captured.documents().is_empty());
     }
 }

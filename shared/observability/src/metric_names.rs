@@ -9,8 +9,14 @@ pub const SERVICE: &str = "service";
 pub const ROUTE: &str = "route";
 /// Which failed-login counter refused a login: `account_from_source`, `account`, `source`.
 pub const LIMIT: &str = "limit";
-/// Why a login failed: `not_authorized`, `unknown_user`, `not_confirmed`, ...
+/// Why a login failed (`not_authorized`, `unknown_user`, `not_confirmed`, ...), or why the
+/// saga rejected an order (its error type: `OutOfStock`, `PaymentDeclined`, ...).
 pub const REASON: &str = "reason";
+/// Which compensating step of the place-order saga undid something: `VoidPayment`,
+/// `ReleaseStock`, `RejectOrder` (the state names of `infra/statemachines/place-order.asl.json`).
+pub const STEP: &str = "step";
+/// The ISO 4217 code of an amount of money: `EUR`.
+pub const CURRENCY: &str = "currency";
 
 /// One metric: its name, and the dimensions it carries after [`SERVICE`], in order.
 /// [`crate::Metrics`] declares every prefix of the dimensions as a set of its own, so the
@@ -97,6 +103,56 @@ pub const SAGA_ALREADY_STARTED: MetricName = MetricName {
     dimensions: &[],
 };
 
+// The business, each counted once where the fact is stored, never for a repeat that found it
+// done. How long a saga takes is not here: Step Functions publishes it as `ExecutionTime` per
+// state machine (namespace AWS/States), on the saga dashboard.
+/// An order stored as placed (orders): a replayed `Idempotency-Key` places nothing.
+pub const ORDERS_PLACED: MetricName = MetricName {
+    name: "OrdersPlaced",
+    dimensions: &[],
+};
+pub const ORDERS_CONFIRMED: MetricName = MetricName {
+    name: "OrdersConfirmed",
+    dimensions: &[],
+};
+/// Rejected by the saga, per its error type (a name that is not an error type is `Other`).
+pub const ORDERS_REJECTED: MetricName = MetricName {
+    name: "OrdersRejected",
+    dimensions: &[REASON],
+};
+pub const ORDERS_CANCELLED: MetricName = MetricName {
+    name: "OrdersCancelled",
+    dimensions: &[],
+};
+/// The total of each confirmed order in cents (no CloudWatch unit), when it is confirmed: a
+/// later cancellation does not take it back.
+pub const REVENUE: MetricName = MetricName {
+    name: "Revenue",
+    dimensions: &[CURRENCY],
+};
+/// A compensating step of the saga that undid something (voided a hold, gave stock back,
+/// rejected the order), emitted by the service that owns the step. A step that found nothing
+/// to undo is not counted.
+pub const COMPENSATIONS: MetricName = MetricName {
+    name: "Compensations",
+    dimensions: &[STEP],
+};
+/// A reservation refused for lack of stock (inventory), which rejects the order.
+pub const STOCK_OUTS: MetricName = MetricName {
+    name: "StockOuts",
+    dimensions: &[],
+};
+/// A card the provider declined (payments).
+pub const PAYMENTS_DECLINED: MetricName = MetricName {
+    name: "PaymentsDeclined",
+    dimensions: &[],
+};
+/// A shipment scheduled for a confirmed order (shipping).
+pub const SHIPMENTS_SCHEDULED: MetricName = MetricName {
+    name: "ShipmentsScheduled",
+    dimensions: &[],
+};
+
 // The uptime canary's (functions/canary), one of each per service and run. Here `service` is
 // the service whose health route was asked, not the canary that asked.
 /// 1 when the service's health route answered 200 "ok" in time, else 0.
@@ -111,7 +167,7 @@ pub const CANARY_LATENCY: MetricName = MetricName {
 };
 
 /// Every metric above.
-pub const ALL: [MetricName; 15] = [
+pub const ALL: [MetricName; 24] = [
     REQUESTS,
     ERRORS_4XX,
     ERRORS_5XX,
@@ -125,6 +181,15 @@ pub const ALL: [MetricName; 15] = [
     LOGIN_THROTTLED,
     SAGAS_STARTED,
     SAGA_ALREADY_STARTED,
+    ORDERS_PLACED,
+    ORDERS_CONFIRMED,
+    ORDERS_REJECTED,
+    ORDERS_CANCELLED,
+    REVENUE,
+    COMPENSATIONS,
+    STOCK_OUTS,
+    PAYMENTS_DECLINED,
+    SHIPMENTS_SCHEDULED,
     CANARY_AVAILABILITY,
     CANARY_LATENCY,
 ];

@@ -21,6 +21,8 @@ pub fn disable() {
 pub enum Unit {
     Count,
     Milliseconds,
+    /// No unit CloudWatch knows, for amounts such as money in cents.
+    None,
 }
 
 impl Unit {
@@ -28,6 +30,7 @@ impl Unit {
         match self {
             Unit::Count => "Count",
             Unit::Milliseconds => "Milliseconds",
+            Unit::None => "None",
         }
     }
 }
@@ -36,7 +39,7 @@ impl Unit {
 #[derive(Debug, Clone)]
 pub struct Metrics {
     dimensions: Vec<(String, String)>,
-    values: Vec<(String, f64, Unit)>,
+    values: Vec<(String, Value, Unit)>,
     properties: Map<String, Value>,
 }
 
@@ -66,15 +69,22 @@ impl Metrics {
 
     #[must_use]
     pub fn count(self, name: &str, value: u32) -> Self {
-        self.value(name, f64::from(value), Unit::Count)
+        self.value(name, json!(f64::from(value)), Unit::Count)
     }
 
     #[must_use]
     pub fn millis(self, name: &str, value: f64) -> Self {
-        self.value(name, value, Unit::Milliseconds)
+        self.value(name, json!(value), Unit::Milliseconds)
     }
 
-    fn value(mut self, name: &str, value: f64, unit: Unit) -> Self {
+    /// An amount without a unit, such as money in cents. It stays an integer in the document:
+    /// CloudWatch reads any JSON number, and an order's total can exceed what a `u32` holds.
+    #[must_use]
+    pub fn amount(self, name: &str, value: i64) -> Self {
+        self.value(name, Value::from(value), Unit::None)
+    }
+
+    fn value(mut self, name: &str, value: Value, unit: Unit) -> Self {
         self.values.push((name.to_owned(), value, unit));
         self
     }
@@ -95,7 +105,7 @@ impl Metrics {
             doc.insert(name.clone(), Value::String(value.clone()));
         }
         for (name, value, _) in &self.values {
-            doc.insert(name.clone(), json!(value));
+            doc.insert(name.clone(), value.clone());
         }
         doc.insert(
             "_aws".to_owned(),
@@ -112,14 +122,19 @@ impl Metrics {
     }
 
     /// Writes the document as one line on stdout, where the Lambda log agent picks it up.
-    /// It bypasses `tracing` on purpose: EMF must be the whole line, not a field of one.
+    /// It bypasses `tracing` on purpose: EMF must be the whole line, not a field of one. On a
+    /// thread whose metrics a test captures ([`crate::capture::CapturedMetrics`]), the
+    /// document goes to the capture instead.
     pub fn emit(&self) {
         if self.values.is_empty() || DISABLED.load(Ordering::Relaxed) {
             return;
         }
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         let now_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        println!("{}", self.to_json(now_ms));
+        let document = self.to_json(now_ms);
+        if let Some(document) = crate::capture::offer(document) {
+            println!("{document}");
+        }
     }
 }
 
@@ -152,5 +167,21 @@ mod tests {
             json!([{"Name": "Requests", "Unit": "Count"}, {"Name": "Latency", "Unit": "Milliseconds"}])
         );
         assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+    }
+
+    #[test]
+    fn an_amount_is_written_as_the_integer_it_is_without_a_unit() {
+        // 2^53 + 1 cents has no exact f64: written as a float it would lose the last cent.
+        let cents = 9_007_199_254_740_993_i64;
+        let doc = Metrics::new("orders")
+            .dimension("currency", "EUR")
+            .amount("Revenue", cents)
+            .to_json(0);
+
+        assert_eq!(doc["Revenue"].as_i64(), Some(cents));
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "Revenue", "Unit": "None"}])
+        );
     }
 }

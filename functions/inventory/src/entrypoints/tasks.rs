@@ -5,6 +5,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shop_events::TaskError;
+use shop_observability::{
+    Metrics,
+    metric_names::{COMPENSATIONS, STEP},
+};
 
 use crate::{
     domain::{Line, Released, Reserved},
@@ -43,7 +47,18 @@ pub async fn run(inventory: &Inventory, task: Task) -> Result<Value, TaskError> 
         }
         Task::ReleaseStock { order_id } => {
             let released = match inventory.release(&order_id).await? {
-                Released::Now(lines) => lines,
+                Released::Now(lines) => {
+                    // Counted here, not in the service: a cancelled order's stock is released
+                    // too (the OrderCancelled consumer), and that is no compensation. A release
+                    // that found nothing to give back (released before, or never reserved)
+                    // undid nothing.
+                    Metrics::new(crate::SERVICE)
+                        .dimension(STEP, "ReleaseStock")
+                        .property("order_id", order_id.as_str())
+                        .count(COMPENSATIONS.name, 1)
+                        .emit();
+                    lines
+                }
                 Released::Nothing => Vec::new(),
             };
             tracing::info!(order_id, lines = released.len(), "stock released");

@@ -13,7 +13,7 @@
 use aws_sdk_sfn::{Client, operation::start_execution::StartExecutionError};
 use serde::{Deserialize, Serialize};
 use shop_events::Delivery;
-use shop_observability::Metrics;
+use shop_observability::{Metrics, metric_names};
 
 shop_events::inbox! {
     /// The event that starts a saga.
@@ -94,7 +94,7 @@ impl SagaStarter {
         let outcome = match result {
             Ok(_) => {
                 tracing::info!(order_id = input.order_id, "saga started");
-                "SagasStarted"
+                metric_names::SAGAS_STARTED
             }
             Err(error)
                 if error
@@ -105,14 +105,14 @@ impl SagaStarter {
                     order_id = input.order_id,
                     "saga already started; duplicate OrderPlaced ignored"
                 );
-                "SagaAlreadyStarted"
+                metric_names::SAGA_ALREADY_STARTED
             }
             Err(error) => return Err(StartError::StepFunctions(Box::new(error.into()))),
         };
         Metrics::new(crate::SERVICE)
             .property("order_id", input.order_id)
             .property("event_id", event_id)
-            .count(outcome, 1)
+            .count(outcome.name, 1)
             .emit();
         Ok(())
     }
