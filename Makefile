@@ -40,8 +40,12 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The system tests run the functions built by this same command (DEVSTACK_NO_BUILD).
+# Every stack the system tests boot records the metrics it receives; afterwards, each custom
+# metric a dashboard or alarm of the template shows must be among them.
 unit-and-integration: venv
+	rm -rf target/devstack/metrics-seen
 	DEVSTACK_NO_BUILD=1 cargo test --workspace --locked
+	cargo run -q -p devstack -- metrics-coverage target/devstack/metrics-seen tests/fixtures/metrics-not-exercised.txt
 
 # checkov in a venv of its own: its dependencies are pinned apart from cfn-lint's and moto's.
 CHECKOV_VENV  := .venv-checkov

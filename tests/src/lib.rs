@@ -103,6 +103,8 @@ fn start_devstack() -> System {
             options.build = std::env::var_os("DEVSTACK_NO_BUILD").is_none();
             options.log_dir =
                 workspace.join(format!("target/devstack/test-logs-{}", std::process::id()));
+            // Every metric this stack receives, for `devstack metrics-coverage` after the run.
+            options.metrics_seen = Some(workspace.join("target/devstack/metrics-seen"));
             // A short lockout window, so the lockout tests can see it end.
             options.parameters.insert(
                 "LoginMaxFailures".to_owned(),

@@ -217,3 +217,48 @@ async fn after_an_order_the_saga_and_overview_dashboards_are_drawn_from_local_me
         );
     }
 }
+
+/// An event its consumers cannot read is rejected by each (and counted, `EventsRejected`), and
+/// after Lambda's retries waits in each consumer's failure queue, where the failure-queue
+/// alarms and the bus dashboard see it.
+#[tokio::test]
+async fn an_event_no_consumer_can_read_is_rejected_by_each_and_parked_in_its_failure_queue() {
+    let system = system();
+    let events = aws_sdk_eventbridge::Client::new(&system.sdk_config().await);
+    let marker = uuid::Uuid::new_v4().to_string();
+    let unreadable = serde_json::json!({"not_an_envelope": marker}).to_string();
+    let bus = "shop-local";
+    for (source, detail_type) in [
+        ("shop.orders", "OrderCancelled"),
+        ("shop.catalog", "ProductUpdated"),
+    ] {
+        let put = events
+            .put_events()
+            .entries(
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .event_bus_name(bus)
+                    .source(source)
+                    .detail_type(detail_type)
+                    .detail(&unreadable)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.failed_entry_count, 0, "{put:?}");
+    }
+    for queue in [
+        "InventoryEventsFailedEvents",
+        "PaymentsEventsFailedEvents",
+        "ShippingEventsFailedEvents",
+        "OrdersCatalogSyncFailedEvents",
+    ] {
+        let record = system
+            .wait_for_message(queue, |record| record.to_string().contains(&marker))
+            .await;
+        assert_eq!(
+            record["requestContext"]["condition"], "RetriesExhausted",
+            "{queue}: {record}"
+        );
+    }
+}

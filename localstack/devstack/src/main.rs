@@ -9,6 +9,7 @@ use devstack::{
 };
 
 const USAGE: &str = "usage: devstack redrive [QUEUE]...
+       devstack metrics-coverage [DIR [EXCUSED]]
        devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
                 [--port N] [--edge-port N] [--endpoint URL] [--template PATH]...
                 [--concurrency N] [--time-scale N] [--check]
@@ -27,7 +28,10 @@ const USAGE: &str = "usage: devstack redrive [QUEUE]...
   --check        start, seed, print the summary, then stop (a smoke test and a timer)
 
   redrive        send what waits in the running stack's failure queues (all, or the named
-                 ones, by logical id) back to where it failed";
+                 ones, by logical id) back to where it failed
+  metrics-coverage  whether every custom metric the template's dashboards and alarms name
+                 was emitted by the stacks that recorded to DIR (the system tests write
+                 target/devstack/metrics-seen), but those the EXCUSED list names with why";
 
 struct Cli {
     options: Options,
@@ -97,6 +101,9 @@ async fn main() -> ExitCode {
     let workspace = workspace.canonicalize().unwrap_or(workspace);
     if std::env::args().nth(1).as_deref() == Some("redrive") {
         return redrive(&workspace, std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("metrics-coverage") {
+        return metrics_coverage(&workspace, std::env::args().nth(2), std::env::args().nth(3));
     }
     let cli = match parse(&workspace) {
         Ok(cli) => cli,
@@ -361,5 +368,93 @@ async fn redrive(workspace: &std::path::Path, queues: Vec<String>) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `devstack metrics-coverage [DIR [EXCUSED]]`: fails naming each custom metric that a dashboard
+/// or an alarm of `infra/template.yaml` shows, no stack that recorded into DIR received, and the
+/// EXCUSED list does not name; and each excused metric that was received after all (the list
+/// only shrinks).
+fn metrics_coverage(
+    workspace: &std::path::Path,
+    dir: Option<String>,
+    excused: Option<String>,
+) -> ExitCode {
+    use std::collections::BTreeSet;
+
+    use devstack::{monitoring::coverage, provision::names, template::Resolver};
+    let fail = |message: String| {
+        eprintln!("devstack: {message}");
+        ExitCode::FAILURE
+    };
+    let dir = dir.map_or_else(
+        || workspace.join("target/devstack/metrics-seen"),
+        PathBuf::from,
+    );
+    let template =
+        match devstack::template::Template::load(&[workspace.join("infra/template.yaml")]) {
+            Ok(template) => template,
+            Err(error) => return fail(devstack::error_chain(&error)),
+        };
+    let parameters = template
+        .parameters
+        .iter()
+        .map(|(name, default)| (name.clone(), default.clone().unwrap_or_default()))
+        .chain([("Stage".to_owned(), "local".to_owned())])
+        .collect();
+    let resolver = Resolver::new(
+        devstack::REGION,
+        devstack::ACCOUNT,
+        "shop-local",
+        parameters,
+    );
+    let resolver = match names::symbolic(&template, resolver) {
+        Ok(resolver) => resolver,
+        Err(error) => return fail(devstack::error_chain(&error)),
+    };
+    let seen = match coverage::seen(&dir) {
+        Ok(seen) => seen,
+        Err(error) => return fail(format!("cannot read {}: {error}", dir.display())),
+    };
+    let excused = match excused.map(std::fs::read_to_string).transpose() {
+        Ok(list) => match coverage::excused(&list.unwrap_or_default()) {
+            Ok(excused) => excused,
+            Err(error) => return fail(format!("the excused list: {error}")),
+        },
+        Err(error) => return fail(format!("cannot read the excused list: {error}")),
+    };
+    let named = coverage::named(&template, &resolver);
+    let keys: BTreeSet<_> = named.iter().map(|(key, _)| key).collect();
+    let missing = coverage::missing(&named, &seen);
+    let unexcused: Vec<_> = missing
+        .iter()
+        .filter(|(key, _)| !excused.iter().any(|(excused, _)| excused == key))
+        .collect();
+    let stale: Vec<_> = excused
+        .iter()
+        .filter(|(key, _)| seen.contains(key))
+        .collect();
+    println!(
+        "metrics coverage: {} custom metrics shown by dashboards and alarms, {} emitted during the run, {} excused",
+        keys.len(),
+        keys.iter().filter(|key| seen.contains(key)).count(),
+        excused.len()
+    );
+    for (key, by) in &unexcused {
+        println!(
+            "  never emitted: {} {} {:?} (shown by {by})",
+            key.namespace, key.name, key.dimensions
+        );
+    }
+    for (key, _) in &stale {
+        println!(
+            "  excused but emitted, remove it from the list: {} {} {:?}",
+            key.namespace, key.name, key.dimensions
+        );
+    }
+    if unexcused.is_empty() && stale.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -20,7 +20,7 @@ use crate::{
     iam::{self, ExecutionRoles, Role},
     lambda::{AsyncContext, FunctionPool, FunctionSpec, Lambda},
     logs::LogSink,
-    monitoring::{Monitoring, Watch, pollers},
+    monitoring::{MetricStore, Monitoring, Watch, coverage::SeenLog, pollers},
     plan::Plan,
     provision::{self, Clients, Delivery, ProvisionError},
     sources::{rules, streams},
@@ -56,6 +56,8 @@ pub struct Options {
     /// AWS's waits (asynchronous retries one and two minutes apart, event and record ages)
     /// are divided by this, so tests see AWS's counts and order in seconds.
     pub time_scale: u32,
+    /// Write every metric the stack receives to a file in this folder (the coverage check).
+    pub metrics_seen: Option<PathBuf>,
 }
 
 impl Options {
@@ -79,6 +81,7 @@ impl Options {
             echo_logs: true,
             log_dir: workspace.join("target/devstack/logs"),
             time_scale: 60,
+            metrics_seen: None,
         }
     }
 }
@@ -216,10 +219,7 @@ impl Stack {
 
         let watch = Watch::of(&template, &provisioned.resolver);
         let unreadable = watch.unreadable.clone();
-        let controls = Controls::new(
-            options.time_scale,
-            Monitoring::start(&emulator.endpoint, options.time_scale, watch),
-        );
+        let controls = controls(&options, &emulator.endpoint, watch)?;
         let logs = LogSink::new(
             &options.log_dir,
             options.echo_logs,
@@ -287,6 +287,18 @@ impl Stack {
         // Give killed processes a moment to be reaped.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The controls, with the metrics kept as CloudWatch would and `watch`'s alarms evaluated.
+fn controls(options: &Options, emulator: &str, watch: Watch) -> Result<Controls, StackError> {
+    let store = match &options.metrics_seen {
+        Some(dir) => MetricStore::recording_to(SeenLog::create(dir).map_err(StackError::Logs)?),
+        None => MetricStore::default(),
+    };
+    Ok(Controls::new(
+        options.time_scale,
+        Monitoring::start(emulator, options.time_scale, watch, store),
+    ))
 }
 
 /// What the banner says devstack does differently from AWS.

@@ -138,6 +138,21 @@ fn lines(properties: &Value) -> Vec<Line> {
     lines
 }
 
+/// Every metric a dashboard body's widgets draw (expressions aside).
+pub fn metric_keys(body: &Value) -> Vec<MetricKey> {
+    body["widgets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|widget| widget["type"] == "metric")
+        .flat_map(|widget| lines(&widget["properties"]))
+        .filter_map(|line| match line.source {
+            LineSource::Metric { key, .. } => Some(key),
+            LineSource::Expression(_) => None,
+        })
+        .collect()
+}
+
 /// The series of a widget's visible lines over its window, with their labels.
 fn series(properties: &Value, sources: &Sources<'_>) -> Result<Vec<(String, Series)>, String> {
     let lines = lines(properties);

@@ -8,6 +8,7 @@
 //! each datum to moto's CloudWatch (PutMetricData) so CloudWatch's own API lists them.
 
 pub mod alarms;
+pub mod coverage;
 pub mod dashboards;
 pub mod emf;
 pub mod math;
@@ -73,12 +74,12 @@ impl Default for Monitoring {
 impl Monitoring {
     /// Starts keeping metrics: every datum is also forwarded to the emulator's CloudWatch, and
     /// `watch`'s alarms are evaluated once a second, notifying their SNS actions there.
-    pub fn start(emulator: &str, time_scale: u32, watch: Watch) -> Self {
+    pub fn start(emulator: &str, time_scale: u32, watch: Watch, store: MetricStore) -> Self {
         let emulator = emulator.trim_end_matches('/').to_owned();
         let (sender, receiver) = mpsc::unbounded_channel();
         tokio::spawn(forward(receiver, emulator.clone()));
         let monitoring = Self {
-            store: MetricStore::default(),
+            store,
             forward: Some(sender),
             alarms: Arc::new(watch.alarms),
             alarm_states: AlarmStates::default(),

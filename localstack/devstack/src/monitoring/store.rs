@@ -128,11 +128,26 @@ type Series = HashMap<MetricKey, Vec<(i64, f64)>>;
 #[derive(Debug, Clone, Default)]
 pub struct MetricStore {
     series: Arc<Mutex<Series>>,
+    /// Where each new metric is written, for the coverage check.
+    seen: Option<super::coverage::SeenLog>,
 }
 
 impl MetricStore {
+    /// A store that also writes each metric it sees for the first time to `seen`.
+    pub fn recording_to(seen: super::coverage::SeenLog) -> Self {
+        Self {
+            seen: Some(seen),
+            ..Self::default()
+        }
+    }
+
     pub fn record(&self, datum: Datum) {
         let mut series = self.series.lock().expect("the metric store");
+        if let Some(seen) = &self.seen
+            && !series.contains_key(&datum.key)
+        {
+            seen.write(&datum.key);
+        }
         let values = series.entry(datum.key).or_default();
         values.push((datum.at_ms, datum.value));
         if values.len().is_multiple_of(1024) {

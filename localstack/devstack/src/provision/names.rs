@@ -47,6 +47,44 @@ pub fn name_functions_and_api(template: &Template, resolver: &mut Resolver) {
     }
 }
 
+/// Every name and ARN a template can refer to, as provisioning would give them on a stack
+/// named `stack`, without provisioning anything: for checks that read resolved properties.
+pub fn symbolic(template: &Template, mut resolver: Resolver) -> Result<Resolver, TemplateError> {
+    for resource in &template.resources {
+        let id = &resource.logical_id;
+        let name = format!("{}-{id}", resolver.stack());
+        let service = match resource.kind {
+            ResourceKind::SqsQueue => "sqs",
+            ResourceKind::DynamoDbTable => "dynamodb",
+            ResourceKind::Function => "lambda",
+            _ => "service",
+        };
+        let resource_arn = arn(&resolver, service, &name);
+        for attribute in [
+            Attribute::Name,
+            Attribute::QueueName,
+            Attribute::TopicName,
+            Attribute::ProviderName,
+            Attribute::ProviderUrl,
+        ] {
+            resolver.set(id, attribute, name.clone());
+        }
+        resolver.set(id, Attribute::Arn, resource_arn.clone());
+        resolver.set(id, Attribute::StreamArn, format!("{resource_arn}/stream"));
+        resolver.set(id, Attribute::QueueUrl, format!("https://sqs/{name}"));
+        let reference = match resource.kind {
+            ResourceKind::SqsQueue => format!("https://sqs/{name}"),
+            ResourceKind::StateMachine => resource_arn,
+            _ => name,
+        };
+        resolver.set(id, Attribute::Ref, reference);
+    }
+    name_functions_and_api(template, &mut resolver);
+    name_rules(template, &mut resolver)?;
+    name_alarms(template, &mut resolver)?;
+    Ok(resolver)
+}
+
 /// Alarms are evaluated by devstack, not created on the emulator; their names and ARNs are
 /// what CloudFormation would give them, for composite alarm rules and dashboards.
 pub fn name_alarms(template: &Template, resolver: &mut Resolver) -> Result<(), TemplateError> {
