@@ -45,6 +45,11 @@ class OfflinePolicies(ManagedPolicyLoader):
         return {}
 
 
+# CloudFormation refuses a stack of more than 500 resources; the budget keeps room to grow
+# before a split into nested stacks is due.
+RESOURCE_BUDGET = 400
+
+
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=CloudFormationLoader)
     for resource in template["Resources"].values():
@@ -56,12 +61,19 @@ def main(path):
                     sys.exit(f"{key} {props[key]} does not exist ({local})")
                 props[key] = "s3://placeholder/code.zip"
     try:
-        transform(template, {}, OfflinePolicies(), Parser())
+        expanded = transform(template, {}, OfflinePolicies(), Parser())
     except InvalidDocumentException as error:
         for cause in error.causes:
             print(f"SAM transform: {cause.message}", file=sys.stderr)
         sys.exit(1)
-    print(f"{path}: SAM transform OK")
+    count = len(expanded["Resources"])
+    if count > RESOURCE_BUDGET:
+        sys.exit(
+            f"{path}: {count} resources after the SAM transform, over the budget of "
+            f"{RESOURCE_BUDGET} (CloudFormation refuses a stack of more than 500): split a "
+            "service into a nested stack"
+        )
+    print(f"{path}: SAM transform OK, {count} resources (budget {RESOURCE_BUDGET} of CloudFormation's 500)")
 
 
 if __name__ == "__main__":
