@@ -4,6 +4,7 @@
 //! client's rules ([`cognito`]).
 
 mod capacity;
+mod cloudwatch;
 mod cognito;
 
 pub use cognito::AppClients;
@@ -209,6 +210,29 @@ fn aws_error(status: StatusCode, error_type: &'static str, message: &str) -> Res
     response
 }
 
+/// `GetMetricData` answered from devstack's metrics ([`cloudwatch`]).
+fn metric_data(edge: &Edge, protocol: cloudwatch::Protocol, body: &[u8]) -> Response {
+    let (status, body) = match cloudwatch::answer(protocol, body, &edge.controls.monitoring) {
+        Ok(answer) => (StatusCode::OK, answer),
+        Err(why) => (StatusCode::BAD_REQUEST, cloudwatch::error(protocol, &why)),
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    match protocol {
+        cloudwatch::Protocol::Cbor => {
+            headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+            headers.insert("content-type", HeaderValue::from_static("application/cbor"));
+        }
+        cloudwatch::Protocol::Json => {
+            headers.insert(
+                "content-type",
+                HeaderValue::from_static("application/x-amz-json-1.0"),
+            );
+        }
+    }
+    response
+}
+
 /// KMS alias names and the key ids they point to, read from the emulator.
 async fn kms_aliases(edge: &Edge) -> HashMap<String, String> {
     let reply = edge
@@ -258,6 +282,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    if let Some(protocol) = cloudwatch::get_metric_data(parts.uri.path(), target) {
+        return metric_data(&edge, protocol, &body);
+    }
     if let Some(role) = edge.roles.signer(authorization(&parts.headers)) {
         let aliases = if target.is_some_and(|t| t.starts_with("TrentService.")) {
             kms_aliases(&edge).await

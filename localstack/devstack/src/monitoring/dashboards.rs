@@ -315,15 +315,20 @@ fn short(value: f64) -> String {
     }
 }
 
+/// The last value of a series, as a chart labels it (`–` for none).
+fn latest(values: &Series) -> String {
+    values
+        .iter()
+        .rev()
+        .flatten()
+        .next()
+        .map_or("–".to_owned(), |v| short(*v))
+}
+
 fn legend(shown: &[(String, Series)]) -> String {
     let mut html = String::from("<ul class=legend>");
     for (n, (label, points)) in shown.iter().enumerate() {
-        let last = points
-            .iter()
-            .rev()
-            .flatten()
-            .next()
-            .map_or("–".to_owned(), |v| short(*v));
+        let last = latest(points);
         let _ = write!(
             html,
             r#"<li><span style="background:{}"></span>{} <b>{last}</b></li>"#,
@@ -350,12 +355,7 @@ fn metric_widget(properties: &Value, sources: &Sources<'_>) -> (String, usize) {
         Some("singleValue") => {
             let mut html = String::from("<div class=single>");
             for (label, values) in &shown {
-                let value = values
-                    .iter()
-                    .rev()
-                    .flatten()
-                    .next()
-                    .map_or("–".to_owned(), |v| short(*v));
+                let value = latest(values);
                 let _ = write!(
                     html,
                     "<div><b>{value}</b><span>{}</span></div>",
@@ -367,12 +367,7 @@ fn metric_widget(properties: &Value, sources: &Sources<'_>) -> (String, usize) {
         Some("table") => {
             let mut html = String::from("<table><tr><th>line</th><th>latest</th><th>sum</th></tr>");
             for (label, values) in &shown {
-                let last = values
-                    .iter()
-                    .rev()
-                    .flatten()
-                    .next()
-                    .map_or("–".to_owned(), |v| short(*v));
+                let last = latest(values);
                 let sum: f64 = values.iter().flatten().sum();
                 let _ = write!(
                     html,
