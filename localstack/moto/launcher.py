@@ -12,6 +12,11 @@ that breaks a consumer written for AWS; each is exercised by tests/tests/moto_pa
   login service on the admin flow would hand tokens to unconfirmed accounts locally and never
   on AWS. The patch refuses them as Cognito does, after the password matched (a wrong password
   stays NotAuthorizedException).
+- DynamoDB's item writes are not atomic under moto's threaded server: two conditional
+  UpdateItems on one item (`ADD n :one` if `n < :limit`) can both read the old item, both pass
+  their condition and both write, where DynamoDB serializes writes to an item. A counter used
+  as a gate (the login lockout) then lets more attempts through than its limit. The patch runs
+  every item write under one lock, as DynamoDB's per-item serialization would order them.
 - EventBridge's CloudWatch Logs target stamps each log event with fractional milliseconds
   (1795851962723.9612) where CloudWatch Logs keeps whole milliseconds since the epoch (a long),
   so an SDK reading the bus's event log group (FilterLogEvents, GetLogEvents) cannot parse the
@@ -21,6 +26,7 @@ Usage: python launcher.py [moto_server arguments...]
 """
 
 import sys
+import threading
 
 from moto.cognitoidp.exceptions import UserNotConfirmedException
 from moto.cognitoidp.models import CognitoIdpBackend, UserStatus
@@ -50,6 +56,21 @@ def _keep_stream_shards(transact_write_items):
 
 
 DynamoDBBackend.transact_write_items = _keep_stream_shards(DynamoDBBackend.transact_write_items)
+
+
+_ITEM_WRITES = threading.RLock()
+
+
+def _serialized(write):
+    def patched(self, *args, **kwargs):
+        with _ITEM_WRITES:
+            return write(self, *args, **kwargs)
+
+    return patched
+
+
+for _write in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    setattr(DynamoDBBackend, _write, _serialized(getattr(DynamoDBBackend, _write)))
 
 
 def _refuse_unconfirmed_users(admin_initiate_auth):

@@ -126,3 +126,74 @@ async fn the_gateway_refuses_payloads_over_ten_megabytes() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Request Entity Too Large");
 }
+
+/// A call to SSM through the edge (JSON protocol; the edge's emulator reads the service from
+/// the credential scope and checks no signature).
+async fn ssm(operation: &str, body: &Value) -> Value {
+    let system = system();
+    reqwest::Client::new()
+        .post(&system.aws_endpoint)
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=test/20260101/{}/ssm/aws4_request, SignedHeaders=host, Signature=0",
+                system.region
+            ),
+        )
+        .header("x-amz-target", format!("AmazonSSM.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("SSM answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// Service discovery: the stack publishes its endpoints and resource names as SSM parameters
+/// under `/shop/<stage>/<service>/`, for people and other stacks (devstack creates them in
+/// moto as CloudFormation would; the local API URL stands for the invoke URL).
+#[tokio::test]
+async fn every_service_publishes_its_endpoints_and_names_under_the_stage_path() {
+    let system = system();
+    let mut published = std::collections::BTreeMap::new();
+    let mut request = json!({"Path": "/shop/local/", "Recursive": true, "MaxResults": 10});
+    loop {
+        let page = ssm("GetParametersByPath", &request).await;
+        for parameter in page["Parameters"].as_array().expect("parameters") {
+            published.insert(
+                parameter["Name"].as_str().unwrap_or_default().to_owned(),
+                parameter["Value"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
+        match page["NextToken"].as_str() {
+            Some(token) => request["NextToken"] = json!(token),
+            None => break,
+        }
+    }
+    assert_eq!(
+        published.get("/shop/local/api/url"),
+        Some(&system.api_url),
+        "{published:#?}"
+    );
+    assert_eq!(
+        published.get("/shop/local/auth/user-pool-id"),
+        Some(&system.user_pool_id)
+    );
+    for service in [
+        "auth",
+        "catalog",
+        "orders",
+        "inventory",
+        "payments",
+        "shipping",
+    ] {
+        assert!(
+            published
+                .keys()
+                .any(|name| name.starts_with(&format!("/shop/local/{service}/"))),
+            "{service} publishes nothing: {published:#?}"
+        );
+    }
+}

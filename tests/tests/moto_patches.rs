@@ -1,7 +1,8 @@
 //! What devstack's stream pollers and the auth service rely on from moto, as patched by
 //! `localstack/moto/launcher.py`: without the patches a stream consumer stalls after the first
-//! cancelled transaction, the admin login flow signs in users who never confirmed, and the
-//! bus's event log group cannot be read with the SDK.
+//! cancelled transaction, the admin login flow signs in users who never confirmed, the bus's
+//! event log group cannot be read with the SDK, and concurrent conditional writes to one item
+//! both pass their condition (a counter used as a gate lets too many through).
 
 #![allow(clippy::unwrap_used)]
 
@@ -350,4 +351,40 @@ async fn the_event_log_groups_entries_can_be_read_with_the_sdk() {
     let entry = &read.events()[0];
     assert!(entry.message().unwrap().contains("Logged"));
     assert!(entry.timestamp().unwrap() > 0);
+}
+
+/// DynamoDB serializes writes to one item, so a conditional counter is a gate: of many
+/// concurrent `ADD n :one` if `n < :limit`, exactly `limit` pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_conditional_updates_of_one_item_pass_exactly_as_often_as_the_condition_allows()
+{
+    let config = Moto::shared().sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, _, _) = table_with_stream(&dynamodb, &streams).await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let dynamodb = dynamodb.clone();
+        let table = table.clone();
+        attempts.spawn(async move {
+            dynamodb
+                .update_item()
+                .table_name(table)
+                .key("id", AttributeValue::S("gate".into()))
+                .update_expression("ADD n :one")
+                .condition_expression("attribute_not_exists(n) OR n < :limit")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":limit", AttributeValue::N("5".into()))
+                .send()
+                .await
+                .is_ok()
+        });
+    }
+    let passed = attempts
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(passed, 5);
 }

@@ -12,6 +12,7 @@ pub mod names;
 mod sfn;
 mod sns;
 mod sqs;
+mod ssm;
 
 use aws_config::SdkConfig;
 
@@ -122,6 +123,7 @@ pub async fn provision(
     events::provision_archives(template, &resolver, &clients.events).await?;
     names::name_rules(template, &mut resolver)?;
     names::name_alarms(template, &mut resolver)?;
+    ssm::provision(template, &mut resolver, clients).await?;
     sqs::provision_policies(template, &resolver, &clients.sqs).await?;
     let plan = Plan::new(template, &resolver)?;
     let mut deliveries = Vec::new();

@@ -187,6 +187,7 @@ fn typed(raw: RawResource, globals: &Map<String, Value>) -> Result<Resource, Tem
         ResourceKind::StateMachine => Properties::StateMachine(from_value(props, id)?),
         ResourceKind::KmsKey => Properties::Key(from_value(props, id)?),
         ResourceKind::SnsTopic => Properties::Topic(from_value(props, id)?),
+        ResourceKind::SsmParameter => Properties::Parameter(from_value(props, id)?),
         ResourceKind::Function => {
             let mut merged = globals.clone();
             if let Value::Object(own) = props {

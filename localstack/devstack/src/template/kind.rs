@@ -26,6 +26,7 @@ pub enum ResourceKind {
     SnsTopic,
     SnsSubscription,
     KmsKey,
+    SsmParameter,
 }
 
 /// What devstack does with a resource of some kind.
@@ -38,7 +39,7 @@ pub enum Support {
 }
 
 impl ResourceKind {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::DynamoDbTable,
         Self::SqsQueue,
         Self::SqsQueuePolicy,
@@ -60,6 +61,7 @@ impl ResourceKind {
         Self::SnsTopic,
         Self::SnsSubscription,
         Self::KmsKey,
+        Self::SsmParameter,
     ];
 
     /// The CloudFormation (or SAM) type name.
@@ -86,6 +88,7 @@ impl ResourceKind {
             Self::SnsTopic => "AWS::SNS::Topic",
             Self::SnsSubscription => "AWS::SNS::Subscription",
             Self::KmsKey => "AWS::KMS::Key",
+            Self::SsmParameter => "AWS::SSM::Parameter",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod serverless;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 
 /// The typed properties of one resource.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub enum Properties {
     StateMachine(serverless::StateMachineProperties),
     Key(kms::KeyProperties),
     Topic(sns::TopicProperties),
+    Parameter(ssm::ParameterProperties),
     /// Properties kept as written (intrinsics unresolved): alarms and dashboards, which the
     /// monitoring reads whole, and the kinds devstack accepts without emulating.
     NotEmulated(serde_json::Value),
