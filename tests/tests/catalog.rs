@@ -127,19 +127,12 @@ async fn the_gateway_refuses_payloads_over_ten_megabytes() {
     assert_eq!(body["message"], "Request Entity Too Large");
 }
 
-/// A call to SSM through the edge (JSON protocol; the edge's emulator reads the service from
-/// the credential scope and checks no signature).
+/// A call to SSM through the edge (JSON protocol, no SDK client).
 async fn ssm(operation: &str, body: &Value) -> Value {
     let system = system();
     reqwest::Client::new()
         .post(&system.aws_endpoint)
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential=test/20260101/{}/ssm/aws4_request, SignedHeaders=host, Signature=0",
-                system.region
-            ),
-        )
+        .header("authorization", devstack::emulator::scope_header("ssm"))
         .header("x-amz-target", format!("AmazonSSM.{operation}"))
         .header("content-type", "application/x-amz-json-1.1")
         .body(body.to_string())

@@ -12,14 +12,6 @@ use orders_common::{order_when, paid_with, place, stocked_product};
 use serde_json::Value;
 use system_tests::system;
 
-/// Signs nothing: devstack's emulator reads the service from the credential scope only.
-fn scope(service: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256 Credential=test/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
-        system().region
-    )
-}
-
 /// A new SQS queue subscribed to the SNS topic `topic_name` (raw delivery off, as an email or
 /// an HTTPS endpoint would get it); returns the queue's URL.
 async fn subscribe(topic_name: &str, queue_name: &str) -> String {
@@ -37,7 +29,7 @@ async fn subscribe(topic_name: &str, queue_name: &str) -> String {
     let topic_arn = format!("arn:aws:sns:{}:123456789012:{topic_name}", system.region);
     let subscribed = reqwest::Client::new()
         .post(&system.aws_endpoint)
-        .header("authorization", scope("sns"))
+        .header("authorization", devstack::emulator::scope_header("sns"))
         .form(&[
             ("Action", "Subscribe"),
             ("Version", "2010-03-31"),

@@ -18,6 +18,15 @@ pub enum EmulatorError {
     Configure(#[source] reqwest::Error),
 }
 
+/// An `Authorization` header naming `service`: how moto tells which service a request on its
+/// one port is for (it checks no signature). For calls made without an SDK client.
+pub fn scope_header(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=devstack/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+        crate::REGION
+    )
+}
+
 /// The command that runs the project's moto on `port` under a watchdog: a small shell that
 /// kills moto as soon as the shell's stdin (piped by the caller) closes, so moto never outlives
 /// whoever started it, however that process ends. moto starts through

@@ -282,11 +282,10 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    if let Some(protocol) = cloudwatch::get_metric_data(parts.uri.path(), target) {
-        return metric_data(&edge, protocol, &body);
-    }
     if let Some(role) = edge.roles.signer(authorization(&parts.headers)) {
-        let aliases = if target.is_some_and(|t| t.starts_with("TrentService.")) {
+        // Aliases are read from the emulator only for a KMS call that names one.
+        let names_an_alias = body.windows(6).any(|w| w == b"alias/");
+        let aliases = if names_an_alias && target.is_some_and(|t| t.starts_with("TrentService.")) {
             kms_aliases(&edge).await
         } else {
             HashMap::new()
@@ -294,6 +293,10 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
         if let Err(denied) = edge.roles.check(role, target, &body, &aliases) {
             return access_denied(&edge, &denied);
         }
+    }
+    // After the role check: a function's GetMetricData is IAM's to allow first.
+    if let Some(protocol) = cloudwatch::get_metric_data(parts.uri.path(), target) {
+        return metric_data(&edge, protocol, &body);
     }
     if let Some(target) = target
         && let Err(refusal) = edge.clients.check(target, &body)

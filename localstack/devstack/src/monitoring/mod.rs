@@ -219,22 +219,13 @@ async fn forward(mut receiver: mpsc::UnboundedReceiver<Datum>, emulator: String)
                 let form = put_metric_data_form(&namespace, chunk);
                 let _ = client
                     .post(&emulator)
-                    .header("authorization", signed_for("monitoring"))
+                    .header("authorization", crate::emulator::scope_header("monitoring"))
                     .form(&form)
                     .send()
                     .await;
             }
         }
     }
-}
-
-/// An `Authorization` header naming `service`, which is how moto tells which service a
-/// request on its one port is for (it checks no signature).
-pub(crate) fn signed_for(service: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256 Credential=devstack/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
-        crate::REGION
-    )
 }
 
 fn put_metric_data_form(namespace: &str, data: &[Datum]) -> Vec<(String, String)> {

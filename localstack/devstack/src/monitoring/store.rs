@@ -156,19 +156,6 @@ impl MetricStore {
         }
     }
 
-    /// Every metric recorded so far.
-    pub fn keys(&self) -> Vec<MetricKey> {
-        let mut keys: Vec<MetricKey> = self
-            .series
-            .lock()
-            .expect("the metric store")
-            .keys()
-            .cloned()
-            .collect();
-        keys.sort();
-        keys
-    }
-
     /// `stat` of `key` in each period of `window`; `None` for a period without values (which
     /// CloudWatch leaves out, and alarms treat as missing data).
     pub fn read(&self, key: &MetricKey, stat: Stat, window: Window) -> Vec<Option<f64>> {

@@ -13,7 +13,7 @@ use super::{
     Monitoring, Window,
     alarms::{AlarmSpec, Condition, State, States, notification},
     dashboards::Dashboard,
-    now_ms, signed_for,
+    now_ms,
 };
 use crate::template::{Attribute, Properties, Resolver, ResourceKind, Template};
 
@@ -110,7 +110,7 @@ pub async fn evaluate(monitoring: Monitoring, emulator: String) {
             for topic in actions.iter().filter(|a| a.starts_with("arn:aws:sns:")) {
                 let published = client
                     .post(&emulator)
-                    .header("authorization", signed_for("sns"))
+                    .header("authorization", crate::emulator::scope_header("sns"))
                     .form(&[
                         ("Action", "Publish"),
                         ("Version", "2010-03-31"),

@@ -2,10 +2,7 @@
 //! delivers to their SQS subscriptions (a test's, or a developer's).
 
 use super::{Clients, ProvisionError, names::physical_name};
-use crate::{
-    monitoring::signed_for,
-    template::{Attribute, Properties, Resolver, Template},
-};
+use crate::template::{Attribute, Properties, Resolver, Template};
 
 pub async fn provision(
     template: &Template,
@@ -26,7 +23,7 @@ pub async fn provision(
         clients
             .http
             .post(&clients.emulator)
-            .header("authorization", signed_for("sns"))
+            .header("authorization", crate::emulator::scope_header("sns"))
             .form(&[
                 ("Action", "CreateTopic"),
                 ("Version", "2010-03-31"),

@@ -4,10 +4,7 @@
 use serde_json::json;
 
 use super::{Clients, ProvisionError, names::physical_name};
-use crate::{
-    monitoring::signed_for,
-    template::{Attribute, Properties, Resolver, Template, TemplateError},
-};
+use crate::template::{Attribute, Properties, Resolver, Template, TemplateError};
 
 pub async fn provision(
     template: &Template,
@@ -39,7 +36,7 @@ pub async fn provision(
         clients
             .http
             .post(&clients.emulator)
-            .header("authorization", signed_for("ssm"))
+            .header("authorization", crate::emulator::scope_header("ssm"))
             .header("x-amz-target", "AmazonSSM.PutParameter")
             .header("content-type", "application/x-amz-json-1.1")
             .body(
