@@ -22,7 +22,9 @@ pub struct FunctionProperties {
     pub code_uri: Option<Value>,
     pub runtime: Option<String>,
     pub handler: Option<String>,
-    pub architectures: Option<Vec<String>>,
+    /// Any value, intrinsics included (the template takes it from a parameter): devstack runs
+    /// host binaries whatever the instruction set.
+    pub architectures: Option<Value>,
     pub description: Option<String>,
     /// The execution role's statements, enforced by the edge on the function's calls.
     pub policies: Option<Value>,
