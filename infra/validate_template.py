@@ -50,18 +50,29 @@ class OfflinePolicies(ManagedPolicyLoader):
 RESOURCE_BUDGET = 400
 
 
-def main(path):
+def expand(path):
+    """The template after the SAM transform, and the local files its CodeUri and DefinitionUri
+    named (by logical id), which the transform replaces with placeholders.
+
+    Raises InvalidDocumentException where CloudFormation's transform would refuse the template.
+    """
     template = yaml.load(Path(path).read_text(), Loader=CloudFormationLoader)
-    for resource in template["Resources"].values():
+    local_files = {}
+    for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
         for key in ("CodeUri", "DefinitionUri"):
             if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
                 local = (Path(path).parent / props[key]).resolve()
                 if not local.exists():
                     sys.exit(f"{key} {props[key]} does not exist ({local})")
+                local_files[(logical_id, key)] = local
                 props[key] = "s3://placeholder/code.zip"
+    return transform(template, {}, OfflinePolicies(), Parser()), local_files
+
+
+def main(path):
     try:
-        expanded = transform(template, {}, OfflinePolicies(), Parser())
+        expanded, _ = expand(path)
     except InvalidDocumentException as error:
         for cause in error.causes:
             print(f"SAM transform: {cause.message}", file=sys.stderr)
