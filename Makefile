@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas openapi clean
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -17,6 +17,7 @@ help:
 	@echo "make fuzz       schemathesis against every OpenAPI document on a devstack of its own: no 5xx, no undocumented answer"
 	@echo "make redrive    send what waits in the running stack's failure queues back to its source"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
+	@echo "make sam-build  sam build of infra/template.yaml into target/sam-build, checked, with sizes (ARCH=arm64|x86_64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
 
@@ -91,6 +92,22 @@ openapi:
 lambdas:
 	cargo lambda build --release --arm64
 
+# Not part of `make test`: 24 release builds. SAM CLI, cargo-lambda and zig in a
+# venv of their own (SAM CLI pins its own translator and cfn-lint). ARCH=arm64|x86_64, by default
+# arm64 when the rustup target aarch64-unknown-linux-gnu is installed, else x86_64;
+# FUNCTIONS="LogicalId ..." builds only those. What it does and why: infra/sam-build.sh.
+SAM_VENV  := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+$(SAM_STAMP): infra/sam-requirements.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r infra/sam-requirements.txt
+	touch $(SAM_STAMP)
+
+sam-build: $(SAM_STAMP)
+	infra/sam-build.sh "$(ARCH)" $(FUNCTIONS)
+
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHECKOV_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV)
