@@ -61,6 +61,7 @@ $(CHECKOV_STAMP): infra/checkov-requirements.txt
 template-check: venv $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(PY) infra/validate_template.py infra/template.yaml
+	$(PY) infra/check_runbook.py infra/template.yaml docs/runbook.md
 	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --config-file infra/checkov.yaml
 
 bench:
