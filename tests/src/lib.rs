@@ -2,8 +2,10 @@
 //!
 //! By default the first test of a process boots devstack (with `fixtures/test-stack.yaml`
 //! merged in) on free ports and every test of the process shares it; it stops when the process
-//! ends. With `SHOP_API_URL`, `AWS_ENDPOINT_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack
-//! writes) set, the same tests run against a stack that is already up.
+//! ends. With `SHOP_API_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack writes) set, the
+//! same tests run against a stack that is already up: with `AWS_ENDPOINT_URL` too, one on an
+//! emulator; without it, a deployed stage, called with the environment's own AWS credentials
+//! (`tests/stage.py` writes its stack file and runs the tests that can run there).
 
 pub mod fuzz;
 
@@ -36,7 +38,9 @@ pub const SHIPPING_HOLD_MS: u64 = 3000;
 #[derive(Debug, Clone)]
 pub struct System {
     pub api_url: String,
-    pub aws_endpoint: String,
+    /// The emulator's AWS endpoint (devstack's edge); `None` for a deployed stage, whose AWS
+    /// APIs are AWS's own.
+    pub aws_endpoint: Option<String>,
     pub region: String,
     pub user_pool_id: String,
     pub user_pool_client_id: String,
@@ -46,6 +50,9 @@ pub struct System {
     pub stack_name: String,
     /// Where function logs are written (devstack only).
     pub log_dir: Option<PathBuf>,
+    /// The place-order saga's ARN when the stack file names it: a deployed stage's state
+    /// machine has a generated name, which no listing by logical id finds.
+    pub place_order_state_machine: Option<String>,
 }
 
 pub fn workspace() -> PathBuf {
@@ -73,7 +80,7 @@ fn external(api_url: String) -> System {
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     System {
         api_url,
-        aws_endpoint: std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set"),
+        aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
         region: text(&state["region"]),
         user_pool_id: text(&state["user_pool_id"]),
         user_pool_client_id: text(&state["user_pool_client_id"]),
@@ -81,6 +88,9 @@ fn external(api_url: String) -> System {
         customer_token: text(&state["customer"]["access_token"]),
         stack_name: std::env::var("SHOP_STACK_NAME").unwrap_or_else(|_| "shop-local".to_owned()),
         log_dir: None,
+        place_order_state_machine: state["place_order_state_machine"]
+            .as_str()
+            .map(str::to_owned),
     }
 }
 
@@ -144,7 +154,9 @@ fn start_devstack() -> System {
                     .with_ansi(false)
                     .try_init();
             }
-            let cognito = CognitoClient::new(&config(&stack.endpoints.emulator_url).await);
+            let cognito = CognitoClient::new(
+                &config(Some(&stack.endpoints.emulator_url), devstack::REGION).await,
+            );
             let seeded = match seed::seed(&stack.endpoints, &cognito).await {
                 Ok(seeded) => seeded,
                 Err(error) => {
@@ -155,7 +167,7 @@ fn start_devstack() -> System {
             let endpoints = &stack.endpoints;
             let _ = sender.send(Ok(System {
                 api_url: endpoints.api_url.clone(),
-                aws_endpoint: endpoints.edge_url.clone(),
+                aws_endpoint: Some(endpoints.edge_url.clone()),
                 region: endpoints.region.clone(),
                 user_pool_id: endpoints.user_pool_id.clone().unwrap_or_default(),
                 user_pool_client_id: endpoints.user_pool_client_id.clone().unwrap_or_default(),
@@ -163,6 +175,7 @@ fn start_devstack() -> System {
                 customer_token: seeded.customer.access_token,
                 stack_name,
                 log_dir: Some(log_dir),
+                place_order_state_machine: None,
             }));
             std::future::pending::<()>().await;
             drop(stack);
@@ -174,19 +187,35 @@ fn start_devstack() -> System {
     }
 }
 
-async fn config(endpoint: &str) -> SdkConfig {
-    shop_aws::loader()
-        .region(aws_config::Region::new(devstack::REGION))
-        .endpoint_url(endpoint)
-        .test_credentials()
-        .load()
-        .await
+async fn config(endpoint: Option<&str>, region: &str) -> SdkConfig {
+    let loader = shop_aws::loader().region(aws_config::Region::new(region.to_owned()));
+    match endpoint {
+        // An emulator takes any signature; real credentials must not even be looked for.
+        Some(endpoint) => {
+            loader
+                .endpoint_url(endpoint)
+                .test_credentials()
+                .load()
+                .await
+        }
+        // A deployed stage: the caller's credentials from the environment (the CI job's role).
+        None => loader.load().await,
+    }
 }
 
 impl System {
     /// SDK configuration for the system's AWS endpoint. Build clients inside each test.
     pub async fn sdk_config(&self) -> SdkConfig {
-        config(&self.aws_endpoint).await
+        config(self.aws_endpoint.as_deref(), &self.region).await
+    }
+
+    /// devstack's edge, for what only devstack answers (its counters, faults, the Invoke API
+    /// by function name, moto's unsigned calls). A test that calls it cannot run against a
+    /// deployed stage, and says so instead of failing on a bad URL.
+    pub fn edge(&self) -> &str {
+        self.aws_endpoint
+            .as_deref()
+            .expect("this test needs devstack's edge (AWS_ENDPOINT_URL); a deployed stage has none")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -233,7 +262,8 @@ impl System {
     pub async fn invoke(&self, logical_id: &str, payload: &Value) -> Result<Value, Value> {
         let url = format!(
             "{}/2015-03-31/functions/{}-{logical_id}/invocations",
-            self.aws_endpoint, self.stack_name
+            self.edge(),
+            self.stack_name
         );
         let response = reqwest::Client::new()
             .post(url)
@@ -250,7 +280,7 @@ impl System {
     /// devstack's counters (`GET /_devstack/counters` on the edge), e.g.
     /// `counter("AsyncLost", "LossyRecorderFunction")`.
     pub async fn counter(&self, counter: &str, scope: &str) -> u64 {
-        let counters: Value = reqwest::get(format!("{}/_devstack/counters", self.aws_endpoint))
+        let counters: Value = reqwest::get(format!("{}/_devstack/counters", self.edge()))
             .await
             .expect("devstack's edge answers")
             .json()
@@ -261,7 +291,7 @@ impl System {
 
     /// Per function, the grants of its role no call has used yet (`GET /_devstack/iam/unused`).
     pub async fn unused_grants(&self) -> Value {
-        reqwest::get(format!("{}/_devstack/iam/unused", self.aws_endpoint))
+        reqwest::get(format!("{}/_devstack/iam/unused", self.edge()))
             .await
             .expect("devstack's edge answers")
             .json()
@@ -328,7 +358,7 @@ impl System {
         times: u32,
     ) -> String {
         let armed: Value = reqwest::Client::new()
-            .post(format!("{}/_devstack/faults", self.aws_endpoint))
+            .post(format!("{}/_devstack/faults", self.edge()))
             .json(&serde_json::json!({"function": function, "marker": marker, "fault": fault, "times": times}))
             .send()
             .await
@@ -356,7 +386,7 @@ impl System {
             sfn: aws_sdk_sfn::Client::new(&config),
             streams: aws_sdk_dynamodbstreams::Client::new(&config),
             http: reqwest::Client::new(),
-            edge_url: self.aws_endpoint.clone(),
+            edge_url: self.edge().to_owned(),
             stack_name: self.stack_name.clone(),
         };
         redriver.redrive(&source).await.expect("the redrive runs")

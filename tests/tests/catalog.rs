@@ -131,7 +131,7 @@ async fn the_gateway_refuses_payloads_over_ten_megabytes() {
 async fn ssm(operation: &str, body: &Value) -> Value {
     let system = system();
     reqwest::Client::new()
-        .post(&system.aws_endpoint)
+        .post(system.edge())
         .header("authorization", devstack::emulator::scope_header("ssm"))
         .header("x-amz-target", format!("AmazonSSM.{operation}"))
         .header("content-type", "application/x-amz-json-1.1")

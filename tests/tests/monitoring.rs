@@ -28,7 +28,7 @@ async fn subscribe(topic_name: &str, queue_name: &str) -> String {
     let queue_arn = format!("arn:aws:sqs:{}:123456789012:{queue_name}", system.region);
     let topic_arn = format!("arn:aws:sns:{}:123456789012:{topic_name}", system.region);
     let subscribed = reqwest::Client::new()
-        .post(&system.aws_endpoint)
+        .post(system.edge())
         .header("authorization", devstack::emulator::scope_header("sns"))
         .form(&[
             ("Action", "Subscribe"),
@@ -112,7 +112,7 @@ async fn a_message_parked_in_a_dlq_fires_its_alarm_and_the_topic_delivers_the_no
 async fn widgets(dashboard: &str) -> Vec<(String, u64)> {
     let page = reqwest::get(format!(
         "{}/_devstack/dashboards/{dashboard}",
-        system().aws_endpoint
+        system().edge()
     ))
     .await
     .unwrap();

@@ -316,6 +316,9 @@ pub async fn executions_of(order_ids: &[String]) -> usize {
 }
 
 async fn place_order_machine(sfn: &aws_sdk_sfn::Client) -> String {
+    if let Some(arn) = &system().place_order_state_machine {
+        return arn.clone();
+    }
     let machines = sfn.list_state_machines().send().await.unwrap();
     machines
         .state_machines()
