@@ -59,10 +59,10 @@ $(CHECKOV_STAMP): infra/checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
 template-check: venv $(CHECKOV_STAMP)
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/bootstrap/github-oidc.yaml
 	$(PY) infra/validate_template.py infra/template.yaml
 	$(PY) infra/check_runbook.py infra/template.yaml docs/runbook.md
-	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --config-file infra/checkov.yaml
+	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml -f infra/bootstrap/github-oidc.yaml --config-file infra/checkov.yaml
 
 bench:
 	cargo bench --workspace
