@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean deploy system-tests-stage
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -20,6 +20,8 @@ help:
 	@echo "make sam-build  sam build of infra/template.yaml into target/sam-build, checked, with sizes (ARCH=arm64|x86_64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
+	@echo "make deploy STAGE=dev   sam deploy of target/sam-build as the stack shop-<stage> (docs/deployment.md)"
+	@echo "make system-tests-stage STAGE=dev   the system tests that can run against a deployed stage"
 
 venv: $(STAMP)
 
@@ -108,6 +110,17 @@ $(SAM_STAMP): infra/sam-requirements.txt
 
 sam-build: $(SAM_STAMP)
 	infra/sam-build.sh "$(ARCH)" $(FUNCTIONS)
+
+# sam deploy of target/sam-build (make sam-build) as the stack shop-$(STAGE); it builds nothing.
+# SAM_ARTIFACTS_BUCKET and CFN_EXECUTION_ROLE_ARN from the environment (infra/bootstrap/
+# github-oidc.yaml's outputs), PARAMETERS="Key=Value ..." adds template parameters.
+deploy: $(SAM_STAMP)
+	infra/sam-deploy.sh "$(STAGE)" $(PARAMETERS)
+
+# The system tests that can run against a deployed stage (tests/stage-tests.txt), with the
+# environment's AWS credentials and region; what it prepares on the stage: tests/stage.py.
+system-tests-stage: venv
+	$(PY) tests/stage.py run --stage "$(STAGE)"
 
 clean:
 	cargo clean
