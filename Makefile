@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean deploy system-tests-stage
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean ci workflow-check deploy system-tests-stage
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -34,7 +34,7 @@ $(STAMP): $(REQUIREMENTS)
 run: venv
 	cargo run -p devstack -- run $(ARGS)
 
-test: fmt-check lint unit-and-integration template-check
+test: fmt-check lint unit-and-integration template-check workflow-check
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -111,6 +111,30 @@ $(SAM_STAMP): infra/sam-requirements.txt
 sam-build: $(SAM_STAMP)
 	infra/sam-build.sh "$(ARCH)" $(FUNCTIONS)
 
+# What the GitHub workflow's test job runs: the same entry point as every CI (prerequisites,
+# then make test), so the workflow re-implements none of it.
+ci:
+	.ci/run
+
+# The workflows' own checks: actionlint, every `run:` step one make call of a target defined
+# here (.github/check_workflows.py and its tests), and tests/stage-tests.txt naming only tests
+# that exist (tests/stage.py and its tests). actionlint and PyYAML in a venv of their own.
+ACTIONLINT_VENV  := .venv-actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_VENV)/.installed
+
+$(ACTIONLINT_STAMP): .github/lint-requirements.txt
+	python3 -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/pip install --quiet --upgrade pip
+	$(ACTIONLINT_VENV)/bin/pip install --quiet -r .github/lint-requirements.txt
+	touch $(ACTIONLINT_STAMP)
+
+workflow-check: $(ACTIONLINT_STAMP)
+	$(ACTIONLINT_VENV)/bin/actionlint
+	$(ACTIONLINT_VENV)/bin/python .github/check_workflows.py
+	$(ACTIONLINT_VENV)/bin/python -m unittest discover --quiet -s .github -p 'test_*.py'
+	$(ACTIONLINT_VENV)/bin/python -m unittest discover --quiet -s tests -p 'test_*.py'
+	$(ACTIONLINT_VENV)/bin/python tests/stage.py check
+
 # sam deploy of target/sam-build (make sam-build) as the stack shop-$(STAGE); it builds nothing.
 # SAM_ARTIFACTS_BUCKET and CFN_EXECUTION_ROLE_ARN from the environment (infra/bootstrap/
 # github-oidc.yaml's outputs), PARAMETERS="Key=Value ..." adds template parameters.
@@ -124,4 +148,4 @@ system-tests-stage: venv
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) $(ACTIONLINT_VENV)
