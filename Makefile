@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi clean ci workflow-check deploy system-tests-stage
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -19,6 +19,7 @@ help:
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
 	@echo "make sam-build  sam build of infra/template.yaml into target/sam-build, checked, with sizes (ARCH=arm64|x86_64)"
 	@echo "make openapi    regenerate docs/api/*.openapi.json from the code"
+	@echo "make docs       regenerate docs/generated/ (landscape, events, dependencies, ports) from the template, schemas and devstack"
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
 	@echo "make deploy STAGE=dev   sam deploy of target/sam-build as the stack shop-<stage> (docs/deployment.md)"
 	@echo "make system-tests-stage STAGE=dev   the system tests that can run against a deployed stage"
@@ -34,7 +35,7 @@ $(STAMP): $(REQUIREMENTS)
 run: venv
 	cargo run -p devstack -- run $(ARGS)
 
-test: fmt-check lint unit-and-integration template-check workflow-check
+test: fmt-check lint unit-and-integration template-check docs-check workflow-check
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -87,6 +88,17 @@ bench-startup: venv
 
 fmt:
 	cargo fmt --all
+
+# The architecture pages in docs/generated/, from infra/template.yaml, events/schemas/ and
+# devstack's sources (infra/docgen/). docs-check (part of make test, seconds) fails when the
+# committed pages differ from fresh ones, or an event is consumed but nobody may publish it.
+# -B: no __pycache__ left beside the scripts.
+docs: venv
+	$(PY) -B infra/docgen/generate.py
+
+docs-check: venv
+	$(PY) -B -m unittest discover -q -s infra/docgen -p 'test_*.py'
+	$(PY) -B infra/docgen/generate.py --check
 
 openapi:
 	UPDATE_OPENAPI=1 cargo test --workspace openapi_document
