@@ -5,14 +5,18 @@ property, a bad event type). The transform that CloudFormation runs at deploy ti
 them; this runs it locally with local code paths swapped for placeholder S3 locations.
 """
 
+import logging
 import sys
 from pathlib import Path
 
 import yaml
 from samtranslator.model.exceptions import InvalidDocumentException
-from samtranslator.parser.parser import Parser
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
+
+# Offline, the transform has no feature-toggle configuration; it warns for every
+# DeploymentPreference and then takes the default, as the hosted transform does.
+logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -67,7 +71,7 @@ def expand(path):
                     sys.exit(f"{key} {props[key]} does not exist ({local})")
                 local_files[(logical_id, key)] = local
                 props[key] = "s3://placeholder/code.zip"
-    return transform(template, {}, OfflinePolicies(), Parser()), local_files
+    return transform(template, {}, OfflinePolicies()), local_files
 
 
 def main(path):

@@ -55,6 +55,8 @@ pub struct FunctionPlan {
     /// The execution role's statements (the template's `Policies`, intrinsics resolved, SAM
     /// policy templates expanded), which the edge enforces on the function's calls.
     pub statements: Vec<Value>,
+    /// `AutoPublishAlias`: published as version 1 at start; the HTTP routes invoke it.
+    pub alias: Option<String>,
 }
 
 /// The HTTP API's JWT authorizer.
@@ -121,15 +123,27 @@ pub enum DeliveryTarget {
 
 const MAX_QUEUE_NAME: usize = 70;
 
+/// A function's routes. With `AutoPublishAlias`, SAM points the API's integrations at the
+/// alias, so a new `$LATEST` serves nothing until the alias moves: so does devstack.
+fn routes_of(function: &Function) -> Vec<HttpRoute> {
+    function
+        .http_routes()
+        .map(|route| match &function.alias {
+            Some(alias) => HttpRoute {
+                function: format!("{}:{alias}", route.function),
+                ..route.clone()
+            },
+            None => route.clone(),
+        })
+        .collect()
+}
+
 impl Plan {
     pub fn new(template: &Template, resolver: &Resolver) -> Result<Self, TemplateError> {
         let functions = template.functions()?;
         let mut plan = Plan {
             functions: Vec::new(),
-            routes: functions
-                .iter()
-                .flat_map(|f| f.http_routes().cloned())
-                .collect(),
+            routes: functions.iter().flat_map(routes_of).collect(),
             authorizer: None,
             cors: None,
             stream_mappings: Vec::new(),
@@ -160,6 +174,7 @@ impl Plan {
                 statements,
                 log_group,
                 traced: function.traced,
+                alias: function.alias.clone(),
                 logical_id: function.logical_id.clone(),
                 name,
                 arn: resolver

@@ -232,6 +232,7 @@ impl Stack {
                 sqs: clients.sqs.clone(),
                 controls: controls.clone(),
             },
+            logs.clone(),
         );
         let edge = Edge::new(
             lambda.clone(),
@@ -239,6 +240,7 @@ impl Stack {
             controls.clone(),
             execution_roles(&plan),
             AppClients::new(provisioned.app_clients),
+            options.log_dir.with_file_name("code"),
         );
         let mut tasks = vec![serve(edge_listener, edge.router())];
         tasks.extend(run_sources(
@@ -356,9 +358,8 @@ fn function_pools(
         if !binary.exists() {
             return Err(StackError::MissingBinary(binary.display().to_string()));
         }
-        let memory = function.memory_mb.to_string();
         let access_key = iam::roles::access_key_id(&function.logical_id);
-        let runtime = [
+        let reserved = [
             ("AWS_ENDPOINT_URL", edge_url),
             ("AWS_REGION", crate::REGION),
             ("AWS_DEFAULT_REGION", crate::REGION),
@@ -367,22 +368,20 @@ fn function_pools(
             ("AWS_SECRET_ACCESS_KEY", "test"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("AWS_LAMBDA_FUNCTION_NAME", &function.name),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &memory),
             ("AWS_LAMBDA_LOG_GROUP_NAME", &function.log_group),
         ];
-        let environment = runtime
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .chain(function.environment.iter().cloned())
-            .collect();
         pools.push(FunctionPool::new(
             FunctionSpec {
+                role: iam::roles::role_arn(&function.name),
                 logical_id: function.logical_id.clone(),
                 arn: function.arn.clone(),
                 name: function.name.clone(),
                 binary,
-                environment,
+                environment: function.environment.iter().cloned().collect(),
+                reserved_environment: reserved
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
                 timeout: function.timeout,
                 memory_mb: function.memory_mb,
                 max_instances: options
@@ -393,6 +392,7 @@ fn function_pools(
                     .max(1),
                 async_invoke: function.async_invoke.clone(),
                 traced: function.traced,
+                alias: function.alias.clone(),
             },
             logs.clone(),
             controls.faults.clone(),

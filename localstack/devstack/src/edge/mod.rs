@@ -6,6 +6,7 @@
 mod capacity;
 mod cloudwatch;
 mod cognito;
+mod lambda_api;
 
 pub use cognito::AppClients;
 
@@ -18,13 +19,13 @@ use axum::{
     routing::{delete, get, post},
 };
 
-use std::collections::HashMap;
+use std::{collections::HashMap, path::PathBuf};
 
 use crate::{
     counters::Counter,
     faults::FaultSpec,
     iam::{ExecutionRoles, roles::Denied},
-    lambda::{InvocationType, Lambda, Outcome},
+    lambda::{InvocationType, Lambda, Outcome, split_reference, versions::LambdaApiError},
     stack::Controls,
 };
 
@@ -36,6 +37,8 @@ pub struct Edge {
     controls: Controls,
     roles: ExecutionRoles,
     clients: AppClients,
+    /// Where deployment packages uploaded through the Lambda API are unpacked.
+    code_dir: PathBuf,
 }
 
 impl Edge {
@@ -45,6 +48,7 @@ impl Edge {
         controls: Controls,
         roles: ExecutionRoles,
         clients: AppClients,
+        code_dir: PathBuf,
     ) -> Self {
         Self {
             lambda,
@@ -53,6 +57,7 @@ impl Edge {
             controls,
             roles,
             clients,
+            code_dir,
         }
     }
 
@@ -66,6 +71,7 @@ impl Edge {
             .route("/_devstack/alarms", get(alarms))
             .route("/_devstack/dashboards", get(dashboards))
             .route("/_devstack/dashboards/{name}", get(dashboard))
+            .merge(lambda_api::routes())
             .fallback(proxy)
             .with_state(self)
     }
@@ -74,6 +80,7 @@ impl Edge {
 async fn invoke(
     State(edge): State<Edge>,
     Path(name): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     headers: HeaderMap,
     payload: Bytes,
 ) -> Response {
@@ -82,17 +89,21 @@ async fn invoke(
             .get("x-amz-invocation-type")
             .and_then(|v| v.to_str().ok()),
     );
-    let Some(function) = edge.lambda.function(&name) else {
-        let body = serde_json::json!({
-            "Type": "User",
-            "message": format!("Function not found: {name}"),
-        });
-        let mut response = (StatusCode::NOT_FOUND, body.to_string()).into_response();
-        response.headers_mut().insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static("ResourceNotFoundException"),
-        );
-        return response;
+    let reference = match (split_reference(&name).1, query.get("Qualifier")) {
+        (None, Some(qualifier)) => format!("{name}:{qualifier}"),
+        _ => name,
+    };
+    let found = edge
+        .lambda
+        .function(&reference)
+        .ok_or_else(|| LambdaApiError::NotFound(format!("Function not found: {reference}")));
+    let (function, revision) = match found.and_then(|function| {
+        let qualifier = split_reference(&reference).1;
+        let revision = function.versions(|v| v.resolve(qualifier))?;
+        Ok((function, revision))
+    }) {
+        Ok(found) => found,
+        Err(error) => return lambda_api::refusal(&error),
     };
     let signer = edge.roles.signer(authorization(&headers));
     if let Some(role) = signer
@@ -103,16 +114,12 @@ async fn invoke(
     match invocation_type {
         InvocationType::DryRun => StatusCode::NO_CONTENT.into_response(),
         InvocationType::Event => {
-            edge.lambda.invoke_event(&name, payload);
+            edge.lambda.invoke_event(&reference, payload);
             StatusCode::ACCEPTED.into_response()
         }
         InvocationType::RequestResponse => {
-            let outcome = edge
-                .lambda
-                .invoke(&name, payload)
-                .await
-                .unwrap_or_else(|| Outcome::error("ResourceNotFoundException", &name));
-            let mut response = match outcome {
+            let version = revision.version.clone();
+            let mut response = match function.invoke_revision(revision, payload).await {
                 Outcome::Success(body) => (StatusCode::OK, body).into_response(),
                 Outcome::Error { body, .. } => {
                     let mut response = (StatusCode::OK, body).into_response();
@@ -123,10 +130,11 @@ async fn invoke(
                     response
                 }
             };
-            response.headers_mut().insert(
-                "x-amz-executed-version",
-                HeaderValue::from_static("$LATEST"),
-            );
+            if let Ok(version) = HeaderValue::from_str(&version) {
+                response
+                    .headers_mut()
+                    .insert("x-amz-executed-version", version);
+            }
             response
         }
     }

@@ -193,11 +193,24 @@ fn percent_decode(text: &str) -> String {
 /// The HTTP response for a function's answer. An answer that is not a response object is, as
 /// in API Gateway, a 200 with the answer as its JSON body.
 pub fn response_from(payload: &[u8]) -> Response {
-    let is_response_object = serde_json::from_slice::<Value>(payload)
-        .is_ok_and(|document| document.get("statusCode").is_some());
-    let answer = is_response_object
-        .then(|| serde_json::from_slice::<ApiGatewayV2httpResponse>(payload).ok())
-        .flatten();
+    let answer = serde_json::from_slice::<Value>(payload)
+        .ok()
+        .filter(|document| document.get("statusCode").is_some())
+        .and_then(|mut document| {
+            // API Gateway takes a response object whose other members are missing; the
+            // event type's deserializer wants them all.
+            for (member, default) in [
+                ("isBase64Encoded", Value::Bool(false)),
+                ("headers", Value::Object(serde_json::Map::new())),
+                ("multiValueHeaders", Value::Object(serde_json::Map::new())),
+                ("cookies", Value::Array(Vec::new())),
+            ] {
+                if document.get(member).is_none_or(Value::is_null) {
+                    document[member] = default;
+                }
+            }
+            serde_json::from_value::<ApiGatewayV2httpResponse>(document).ok()
+        });
     let Some(answer) = answer else {
         let mut response = (StatusCode::OK, payload.to_vec()).into_response();
         response
@@ -238,6 +251,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_response_object_with_only_some_members_is_taken_as_the_response() {
+        let response = response_from(
+            br#"{"statusCode": 201, "headers": {"content-type": "text/plain"}, "body": "made"}"#,
+        );
+
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()["content-type"], "text/plain");
+    }
 
     #[test]
     fn query_strings_are_decoded() {

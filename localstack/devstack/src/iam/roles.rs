@@ -26,6 +26,11 @@ pub fn access_key_id(function_logical_id: &str) -> String {
     format!("LOCALROLE{function_logical_id}")
 }
 
+/// The ARN devstack gives a function's execution role.
+pub fn role_arn(function_name: &str) -> String {
+    format!("arn:aws:iam::{}:role/{function_name}Role", crate::ACCOUNT)
+}
+
 /// One function's role: its deployed name and its statements (intrinsics resolved).
 #[derive(Debug, Clone)]
 pub struct Role {
@@ -116,14 +121,29 @@ impl ExecutionRoles {
     /// Whether `role` may invoke the function `arn` (the Lambda Invoke API, which the edge
     /// answers itself).
     pub fn check_invoke(&self, role: &Role, arn: &str) -> Result<(), Denied> {
+        self.check_lambda(role, "lambda:InvokeFunction", arn)
+    }
+
+    /// Whether `role` may make a Lambda API call (`lambda:UpdateFunctionCode`, ...) on
+    /// `resource`, a function's ARN or `*`.
+    pub fn check_lambda(&self, role: &Role, action: &str, resource: &str) -> Result<(), Denied> {
         self.check_one(
             role,
             &Needed {
-                action: "lambda:InvokeFunction".to_owned(),
-                resource: arn.to_owned(),
+                action: action.to_owned(),
+                resource: resource.to_owned(),
                 context: Vec::new(),
             },
         )
+    }
+
+    /// The function (logical id) whose execution role has this ARN.
+    pub fn function_of_role(&self, arn: &str) -> Option<String> {
+        self.inner
+            .roles
+            .values()
+            .find(|role| role_arn(&role.function_name) == arn)
+            .map(|role| role.function.clone())
     }
 
     fn check_one(&self, role: &Role, needed: &Needed) -> Result<(), Denied> {

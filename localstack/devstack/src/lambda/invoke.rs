@@ -3,14 +3,16 @@
 
 use std::{
     collections::HashMap,
-    sync::Arc,
+    sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
 
-use super::{FunctionPool, FunctionSpec, Outcome, destination::send_failure_record};
-use crate::{counters::Counter, monitoring::MetricKey, stack::Controls};
+use super::{
+    FunctionPool, FunctionSpec, Outcome, destination::send_failure_record, versions::Code,
+};
+use crate::{counters::Counter, logs::LogSink, monitoring::MetricKey, stack::Controls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvocationType {
@@ -43,48 +45,89 @@ pub struct AsyncContext {
     pub controls: Controls,
 }
 
-/// Every function of the stack.
+/// Every function of the stack: the template's, and any created through the Lambda API.
 #[derive(Debug, Clone)]
 pub struct Lambda {
-    pools: Arc<HashMap<String, Arc<FunctionPool>>>,
+    pools: Arc<RwLock<HashMap<String, Arc<FunctionPool>>>>,
     asynchronous: Arc<AsyncContext>,
+    logs: LogSink,
+}
+
+/// A function reference split as Lambda reads it: `name`, `name:qualifier`, or an ARN with or
+/// without the qualifier.
+pub fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    let unqualified = if reference.starts_with("arn:") {
+        reference.splitn(7, ':').nth(6).unwrap_or_default()
+    } else {
+        reference
+    };
+    match unqualified.split_once(':') {
+        Some((name, qualifier)) => (name, Some(qualifier)),
+        None => (unqualified, None),
+    }
 }
 
 impl Lambda {
-    pub fn new(pools: Vec<FunctionPool>, asynchronous: AsyncContext) -> Self {
-        let mut by_name = HashMap::new();
-        for pool in pools {
-            let pool = Arc::new(pool);
-            by_name.insert(pool.spec().name.clone(), pool.clone());
-            by_name.insert(pool.spec().logical_id.clone(), pool);
-        }
-        Self {
-            pools: Arc::new(by_name),
+    pub fn new(pools: Vec<FunctionPool>, asynchronous: AsyncContext, logs: LogSink) -> Self {
+        let lambda = Self {
+            pools: Arc::default(),
             asynchronous: Arc::new(asynchronous),
+            logs,
+        };
+        for pool in pools {
+            lambda.add(pool);
         }
+        lambda
+    }
+
+    /// Adds a function, known by its name and its logical id (the name for a function
+    /// created through the API).
+    pub fn add(&self, pool: FunctionPool) -> Arc<FunctionPool> {
+        let pool = Arc::new(pool);
+        let mut pools = self.pools.write().expect("functions");
+        pools.insert(pool.spec().name.clone(), pool.clone());
+        pools.insert(pool.spec().logical_id.clone(), pool.clone());
+        pool
+    }
+
+    /// A function created through the Lambda API, with its first code.
+    pub fn create(&self, spec: FunctionSpec, code: Code) -> Arc<FunctionPool> {
+        let controls = &self.asynchronous.controls;
+        self.add(FunctionPool::with_code(
+            spec,
+            code,
+            self.logs.clone(),
+            controls.faults.clone(),
+            controls.monitoring.clone(),
+        ))
     }
 
     /// The function a name, a logical id or an ARN (with or without qualifier) refers to.
-    pub fn function(&self, reference: &str) -> Option<&Arc<FunctionPool>> {
-        let name = if reference.starts_with("arn:") {
-            reference.split(':').nth(6).unwrap_or_default()
-        } else {
-            reference.split(':').next().unwrap_or_default()
-        };
-        self.pools.get(name)
+    pub fn function(&self, reference: &str) -> Option<Arc<FunctionPool>> {
+        let (name, _) = split_reference(reference);
+        self.pools.read().expect("functions").get(name).cloned()
     }
 
-    pub fn functions(&self) -> impl Iterator<Item = &Arc<FunctionPool>> {
-        self.pools
+    /// Every function once, by name.
+    pub fn functions(&self) -> Vec<Arc<FunctionPool>> {
+        let mut functions: Vec<_> = self
+            .pools
+            .read()
+            .expect("functions")
             .iter()
             .filter(|(key, pool)| **key == pool.spec().name)
-            .map(|(_, pool)| pool)
+            .map(|(_, pool)| pool.clone())
+            .collect();
+        functions.sort_by(|a, b| a.spec().name.cmp(&b.spec().name));
+        functions
     }
 
-    /// Runs an invocation to its end. `None` when no such function exists.
+    /// Runs an invocation of the version or alias the reference names to its end. `None` when
+    /// no such function exists.
     pub async fn invoke(&self, reference: &str, payload: Bytes) -> Option<Outcome> {
-        let pool = self.function(reference)?.clone();
-        Some(pool.invoke(payload).await)
+        let pool = self.function(reference)?;
+        let (_, qualifier) = split_reference(reference);
+        Some(pool.invoke(qualifier, payload).await)
     }
 
     /// Queues an asynchronous invocation (an `Event` invoke, or a rule delivering to the
@@ -95,12 +138,13 @@ impl Lambda {
     /// then it goes to the function's on-failure destination with the request and the
     /// error, or, without one, it is lost. devstack says so loudly and counts it.
     pub fn invoke_event(&self, reference: &str, payload: Bytes) -> bool {
-        let Some(pool) = self.function(reference).cloned() else {
+        let Some(pool) = self.function(reference) else {
             return false;
         };
+        let qualifier = split_reference(reference).1.map(str::to_owned);
         let context = self.asynchronous.clone();
         tokio::spawn(async move {
-            run_event(&pool, &context, payload).await;
+            run_event(&pool, qualifier.as_deref(), &context, payload).await;
         });
         true
     }
@@ -113,7 +157,12 @@ enum GivenUp {
     EventAgeExceeded,
 }
 
-async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) {
+async fn run_event(
+    pool: &FunctionPool,
+    qualifier: Option<&str>,
+    context: &AsyncContext,
+    payload: Bytes,
+) {
     let spec = pool.spec();
     let config = &spec.async_invoke;
     let scale = context.controls.time_scale.max(1);
@@ -136,7 +185,7 @@ async fn run_event(pool: &FunctionPool, context: &AsyncContext, payload: Bytes) 
             received.elapsed().as_secs_f64() * 1000.0 * f64::from(scale),
             "Milliseconds",
         );
-        let error = match pool.invoke(payload.clone()).await {
+        let error = match pool.invoke(qualifier, payload.clone()).await {
             Outcome::Success(_) => return,
             Outcome::Error { body, .. } => body,
         };
@@ -207,4 +256,23 @@ fn failure_record(
         },
         "responsePayload": as_json(error),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_reference;
+
+    #[test]
+    fn references_split_into_name_and_qualifier_as_lambda_reads_them() {
+        assert_eq!(split_reference("shop-Fn"), ("shop-Fn", None));
+        assert_eq!(split_reference("shop-Fn:live"), ("shop-Fn", Some("live")));
+        assert_eq!(
+            split_reference("arn:aws:lambda:us-east-1:123456789012:function:shop-Fn"),
+            ("shop-Fn", None)
+        );
+        assert_eq!(
+            split_reference("arn:aws:lambda:us-east-1:123456789012:function:shop-Fn:3"),
+            ("shop-Fn", Some("3"))
+        );
+    }
 }

@@ -4,14 +4,16 @@
 //! - [`runtime_api`]: the Runtime API one function process talks to;
 //! - [`pool`]: a function's processes: started on demand up to a concurrency limit, restarted
 //!   after a crash, killed on timeout;
-//! - [`invoke`]: the Invoke API used by the edge, the gateway and the event sources.
+//! - [`invoke`]: the Invoke API used by the edge, the gateway and the event sources;
+//! - [`versions`]: `$LATEST`, published versions and aliases, which deploys change.
 
 pub mod destination;
 pub mod invoke;
 pub mod pool;
 pub mod runtime_api;
+pub mod versions;
 
-pub use invoke::{AsyncContext, InvocationType, Lambda};
+pub use invoke::{AsyncContext, InvocationType, Lambda, split_reference};
 pub use pool::{AsyncInvokeSpec, FunctionPool, FunctionSpec};
 
 use bytes::Bytes;

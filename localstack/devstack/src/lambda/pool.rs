@@ -1,12 +1,15 @@
 //! The processes of one function. Like Lambda, an instance is started when an invocation finds
 //! none idle (up to the function's concurrency), reused while it stays healthy, killed when an
-//! invocation outlives the function's timeout, and replaced after it dies.
+//! invocation outlives the function's timeout, and replaced after it dies. Each instance runs
+//! one revision of the code ([`versions`](super::versions)): a deploy starts new instances for
+//! new calls, lets the calls in flight finish on the old ones, then stops those.
 
 use std::{
+    collections::BTreeMap,
     path::PathBuf,
     process::Stdio,
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -24,6 +27,7 @@ use tokio::{
 use super::{
     Outcome,
     runtime_api::{Invocation, RuntimeApi},
+    versions::{Code, Revision, Versions},
 };
 use crate::{
     faults::{Fault, Faults},
@@ -41,14 +45,22 @@ pub struct FunctionSpec {
     /// The deployed name (`<stack>-<logical id>`).
     pub name: String,
     pub arn: String,
+    /// The execution role's ARN.
+    pub role: String,
+    /// The code, variables, timeout and memory the stack starts with (`$LATEST`).
     pub binary: PathBuf,
-    pub environment: Vec<(String, String)>,
+    pub environment: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u32,
+    /// Lambda's reserved variables besides the version and the memory size, which come from
+    /// the revision an instance runs.
+    pub reserved_environment: Vec<(String, String)>,
     pub max_instances: usize,
     pub async_invoke: AsyncInvokeSpec,
     /// `Tracing: Active`.
     pub traced: bool,
+    /// `AutoPublishAlias`: version 1 is published at start and the alias points at it.
+    pub alias: Option<String>,
 }
 
 /// How the function's asynchronous invocations are retried and where failed ones go.
@@ -63,6 +75,7 @@ pub struct AsyncInvokeSpec {
 #[derive(Debug)]
 pub struct FunctionPool {
     spec: FunctionSpec,
+    versions: Mutex<Versions>,
     permits: Semaphore,
     idle: Mutex<Vec<Instance>>,
     logs: LogSink,
@@ -73,7 +86,32 @@ pub struct FunctionPool {
 
 impl FunctionPool {
     pub fn new(spec: FunctionSpec, logs: LogSink, faults: Faults, monitoring: Monitoring) -> Self {
+        let code = Code::built(spec.binary.clone());
+        Self::with_code(spec, code, logs, faults, monitoring)
+    }
+
+    /// A function whose first code is given (created through the Lambda API).
+    pub fn with_code(
+        spec: FunctionSpec,
+        code: Code,
+        logs: LogSink,
+        faults: Faults,
+        monitoring: Monitoring,
+    ) -> Self {
+        let mut versions = Versions::new(Revision::new(
+            Arc::new(code),
+            spec.environment.clone(),
+            spec.timeout,
+            spec.memory_mb,
+        ));
+        if let Some(alias) = &spec.alias {
+            let published = versions.publish(None, None).map(|v| v.version.clone());
+            if let Ok(version) = published {
+                let _ = versions.create_alias(alias, &version, None);
+            }
+        }
         Self {
+            versions: Mutex::new(versions),
             permits: Semaphore::new(spec.max_instances),
             spec,
             idle: Mutex::new(Vec::new()),
@@ -88,6 +126,18 @@ impl FunctionPool {
         &self.spec
     }
 
+    /// The function's versions and aliases, to read or change. A change takes effect for the
+    /// next invocation; idle instances of code no qualifier reaches any more are stopped.
+    pub fn versions<T>(&self, change: impl FnOnce(&mut Versions) -> T) -> T {
+        let mut versions = self.versions.lock().expect("versions");
+        let result = change(&mut versions);
+        self.idle
+            .lock()
+            .expect("idle list")
+            .retain(|instance| versions.reachable(instance.revision));
+        result
+    }
+
     /// Writes a line of devstack's own to the function's log, beside what its processes print.
     pub fn log(&self, line: &str) {
         self.logs
@@ -99,16 +149,24 @@ impl FunctionPool {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Runs one invocation on an idle instance, or a new one, waiting while the function is
-    /// at its concurrency limit; an injected fault may fail it, or lose its answer after the
-    /// handler ran.
-    pub async fn invoke(&self, payload: Bytes) -> Outcome {
+    /// Runs one invocation of the revision a qualifier names (`$LATEST` without one).
+    pub async fn invoke(&self, qualifier: Option<&str>, payload: Bytes) -> Outcome {
+        match self.versions(|versions| versions.resolve(qualifier)) {
+            Ok(revision) => self.invoke_revision(revision, payload).await,
+            Err(error) => Outcome::error(error.error_type(), &error.to_string()),
+        }
+    }
+
+    /// Runs one invocation on an idle instance of the revision, or a new one, waiting while
+    /// the function is at its concurrency limit; an injected fault may fail it, or lose its
+    /// answer after the handler ran.
+    pub async fn invoke_revision(&self, revision: Arc<Revision>, payload: Bytes) -> Outcome {
         let Ok(_permit) = self.permits.acquire().await else {
             return Outcome::error("ServiceException", "devstack is shutting down");
         };
         let concurrent = self.spec.max_instances - self.permits.available_permits();
         let started = std::time::Instant::now();
-        let outcome = self.run_invocation(payload).await;
+        let outcome = self.run_invocation(&revision, payload).await;
         self.monitoring.lambda_invocation(
             &self.spec.name,
             started.elapsed().as_secs_f64() * 1000.0,
@@ -119,7 +177,7 @@ impl FunctionPool {
     }
 
     /// One invocation on an idle instance or a new one, with the fault armed for it.
-    async fn run_invocation(&self, payload: Bytes) -> Outcome {
+    async fn run_invocation(&self, revision: &Arc<Revision>, payload: Bytes) -> Outcome {
         let fault = self
             .faults
             .fire(&self.spec.logical_id, &payload, Fault::is_invocation_fault);
@@ -129,19 +187,19 @@ impl FunctionPool {
                 "devstack failed this invocation (injected fault)",
             );
         }
-        let instance = match self.take_idle() {
+        let instance = match self.take_idle(revision.id) {
             Some(instance) => instance,
-            None => match self.start_instance().await {
+            None => match self.start_instance(revision).await {
                 Ok(instance) => instance,
                 Err(error) => {
                     return Outcome::error(
                         "Runtime.StartError",
-                        &format!("cannot start {}: {error}", self.spec.binary.display()),
+                        &format!("cannot start {}: {error}", revision.code.binary.display()),
                     );
                 }
             },
         };
-        let (outcome, healthy) = instance.run(payload, &self.spec).await;
+        let (outcome, healthy) = instance.run(payload, &self.spec, revision).await;
         match fault {
             // The instance is dropped, which kills its process, as a crash or a timeout would.
             Some(Fault::CrashAfterWork) => {
@@ -157,29 +215,27 @@ impl FunctionPool {
                     "Sandbox.Timedout",
                     &format!(
                         "Task timed out after {:.2} seconds (injected fault)",
-                        self.spec.timeout.as_secs_f64()
+                        revision.timeout.as_secs_f64()
                     ),
                 );
             }
             _ => {}
         }
-        if healthy {
+        // An instance of code that a deploy made unreachable while it ran is dropped (stopped).
+        if healthy && self.versions(|versions| versions.reachable(instance.revision)) {
             self.idle.lock().expect("idle list").push(instance);
         }
         outcome
     }
 
-    fn take_idle(&self) -> Option<Instance> {
+    fn take_idle(&self, revision: u64) -> Option<Instance> {
         let mut idle = self.idle.lock().expect("idle list");
-        while let Some(instance) = idle.pop() {
-            if instance.alive() {
-                return Some(instance);
-            }
-        }
-        None
+        idle.retain(Instance::alive);
+        let position = idle.iter().rposition(|i| i.revision == revision)?;
+        Some(idle.swap_remove(position))
     }
 
-    async fn start_instance(&self) -> std::io::Result<Instance> {
+    async fn start_instance(&self, revision: &Revision) -> std::io::Result<Instance> {
         let number = self.started.fetch_add(1, Ordering::Relaxed) + 1;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
@@ -189,8 +245,14 @@ impl FunctionPool {
             let _ = axum::serve(listener, router).await;
         });
 
-        let mut child = Command::new(&self.spec.binary)
-            .envs(self.spec.environment.iter().map(|(k, v)| (k, v)))
+        let mut child = Command::new(&revision.code.binary)
+            .envs(self.spec.reserved_environment.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_FUNCTION_VERSION", &revision.version)
+            .env(
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                revision.memory_mb.to_string(),
+            )
+            .envs(&revision.environment)
             .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
             .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("instance-{number}"))
             .stdin(Stdio::null())
@@ -247,6 +309,7 @@ impl FunctionPool {
         });
 
         Ok(Instance {
+            revision: revision.id,
             sender,
             exited: exit_rx,
             kill: Some(kill_tx),
@@ -257,6 +320,7 @@ impl FunctionPool {
 
 #[derive(Debug)]
 struct Instance {
+    revision: u64,
     sender: mpsc::Sender<Invocation>,
     exited: watch::Receiver<Option<String>>,
     kill: Option<oneshot::Sender<()>>,
@@ -273,7 +337,12 @@ impl Instance {
     /// Lambda's timeout covers the invocation, not the process's init: the clock starts when
     /// the runtime takes the invocation from `next`. Init has a limit of its own
     /// ([`INIT_LIMIT`]), as in Lambda.
-    async fn run(&self, payload: Bytes, spec: &FunctionSpec) -> (Outcome, bool) {
+    async fn run(
+        &self,
+        payload: Bytes,
+        spec: &FunctionSpec,
+        revision: &Revision,
+    ) -> (Outcome, bool) {
         let (reply, outcome) = oneshot::channel();
         let (taken_tx, taken) = oneshot::channel();
         let request_id = uuid::Uuid::new_v4().to_string();
@@ -281,7 +350,7 @@ impl Instance {
             trace_id: super::runtime_api::trace_header(&request_id, spec.traced),
             request_id,
             payload,
-            timeout: spec.timeout,
+            timeout: revision.timeout,
             function_arn: spec.arn.clone(),
             taken: taken_tx,
             reply,
@@ -311,10 +380,10 @@ impl Instance {
                 Ok(outcome) => (outcome, true),
                 Err(_) => (Outcome::error("Runtime.ExitError", "the invocation was dropped"), false),
             },
-            () = tokio::time::sleep(spec.timeout) => (
+            () = tokio::time::sleep(revision.timeout) => (
                 Outcome::error(
                     "Sandbox.Timedout",
-                    &format!("Task timed out after {:.2} seconds", spec.timeout.as_secs_f64()),
+                    &format!("Task timed out after {:.2} seconds", revision.timeout.as_secs_f64()),
                 ),
                 false,
             ),

@@ -137,18 +137,34 @@ impl Template {
         self.resources.iter().find(|r| r.logical_id == logical_id)
     }
 
-    /// The resources accepted without local effect, each with the reason, for the banner.
+    /// The resources and function properties accepted without local effect, each with the
+    /// reason, for the banner.
     pub fn not_emulated(&self) -> Vec<String> {
-        self.resources
-            .iter()
-            .filter_map(|resource| match resource.kind.support() {
-                Support::AcceptedNotEmulated(why) => Some(format!(
-                    "{} ({}): accepted, not emulated: {why}",
-                    resource.logical_id, resource.kind
-                )),
-                Support::Emulated => None,
-            })
-            .collect()
+        let resources =
+            self.resources
+                .iter()
+                .filter_map(|resource| match resource.kind.support() {
+                    Support::AcceptedNotEmulated(why) => Some(format!(
+                        "{} ({}): accepted, not emulated: {why}",
+                        resource.logical_id, resource.kind
+                    )),
+                    Support::Emulated => None,
+                });
+        let deployment_preferences =
+            self.resources
+                .iter()
+                .filter_map(|resource| match &resource.properties {
+                    Properties::Function { properties, .. }
+                        if properties.deployment_preference.is_some() =>
+                    {
+                        Some(format!(
+                            "{}.DeploymentPreference: accepted, not emulated: no CodeDeploy, so an alias moved by UpdateAlias (or a redeploy) takes all traffic at once, without the canary step or the alarms' rollback",
+                            resource.logical_id
+                        ))
+                    }
+                    _ => None,
+                });
+        resources.chain(deployment_preferences).collect()
     }
 
     /// The resource an ARN- or name-valued property refers to (`!GetAtt X.Arn`, `!Ref X`),

@@ -51,6 +51,8 @@ pub struct Function {
     pub log_group: Option<Value>,
     /// `Tracing: Active`: Lambda samples every invocation for X-Ray.
     pub traced: bool,
+    /// SAM's `AutoPublishAlias`: the alias the function's HTTP routes invoke.
+    pub alias: Option<String>,
 }
 
 /// What Lambda does with a failed asynchronous invocation of the function.
@@ -316,6 +318,7 @@ impl Function {
                 .as_ref()
                 .and_then(|config| config.log_group.clone()),
             traced: properties.tracing.as_deref() == Some("Active"),
+            alias: properties.auto_publish_alias.clone(),
         })
     }
 

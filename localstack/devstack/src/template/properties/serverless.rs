@@ -32,6 +32,14 @@ pub struct FunctionProperties {
     /// in X-Ray's format, sampled when `Active`.
     pub tracing: Option<String>,
     pub logging_config: Option<LoggingConfig>,
+    /// SAM publishes a version on every deploy and points this alias at it; the function's
+    /// HTTP routes invoke the alias. devstack publishes version 1 at start and routes there.
+    pub auto_publish_alias: Option<String>,
+    /// CodeDeploy's gradual shift of the alias to a new version, rolled back by alarms.
+    /// Accepted, not emulated: locally the alias moves at once (see [`Template::not_emulated`]).
+    ///
+    /// [`Template::not_emulated`]: crate::template::Template::not_emulated
+    pub deployment_preference: Option<Value>,
 }
 
 /// Where Lambda sends the function's logs. Locally they go to one file per function in the
