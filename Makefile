@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage
+.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
 
 help:
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
@@ -23,6 +23,7 @@ help:
 	@echo "make venv       the Python venv with moto, cfn-lint and the SAM translator"
 	@echo "make deploy STAGE=dev   sam deploy of target/sam-build as the stack shop-<stage> (docs/deployment.md)"
 	@echo "make system-tests-stage STAGE=dev   the system tests that can run against a deployed stage"
+	@echo "make deploy-function FN=<LogicalId> STAGE=dev|local   one function's new code via cargo lambda deploy (drift; refused on prod)"
 
 venv: $(STAMP)
 
@@ -152,6 +153,12 @@ workflow-check: $(ACTIONLINT_STAMP)
 # github-oidc.yaml's outputs), PARAMETERS="Key=Value ..." adds template parameters.
 deploy: $(SAM_STAMP)
 	infra/sam-deploy.sh "$(STAGE)" $(PARAMETERS)
+
+# One function's new code on a running stage through `cargo lambda deploy` (its version moves
+# the function's alias at once: drift until the next make deploy; refused on prod). STAGE=local
+# is the running devstack. What it does: infra/deploy-function.sh.
+deploy-function: venv $(if $(filter local,$(STAGE)),,$(SAM_STAMP))
+	infra/deploy-function.sh "$(FN)" "$(STAGE)" "$(or $(ARCH),arm64)"
 
 # The system tests that can run against a deployed stage (tests/stage-tests.txt), with the
 # environment's AWS credentials and region; what it prepares on the stage: tests/stage.py.
