@@ -1,5 +1,5 @@
-//! A small, repeatable round of API fuzzing inside `make test`: schemathesis against every
-//! OpenAPI document on this process's own devstack, with a fixed seed, deterministic
+//! A small, repeatable round of API fuzzing inside `make test`: schemathesis against the
+//! gateway's OpenAPI document on this process's own devstack, with a fixed seed, deterministic
 //! generation and few examples per operation (`make fuzz` runs the long, random rounds).
 
 use std::time::Duration;
