@@ -5,6 +5,7 @@
 //! One module per AWS behaviour it stands in for, each usable and testable alone; `main.rs`
 //! only wires them.
 
+pub mod activity;
 pub mod cargo;
 pub mod counters;
 pub mod edge;

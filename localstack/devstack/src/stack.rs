@@ -131,6 +131,8 @@ pub struct Controls {
     /// Woken whenever a DynamoDB write passes the edge, so idle stream pollers look again at
     /// once instead of polling moto on a short timer.
     pub table_writes: Arc<tokio::sync::Notify>,
+    /// Any call that may change a queue, an execution or a bus, for the other idle pollers.
+    pub activity: crate::activity::Activity,
     /// The metrics CloudWatch would have.
     pub monitoring: Monitoring,
 }
@@ -143,6 +145,7 @@ impl Controls {
             counters,
             time_scale,
             table_writes: Arc::default(),
+            activity: crate::activity::Activity::default(),
             monitoring,
         }
     }
@@ -256,7 +259,7 @@ impl Stack {
             &template,
             &provisioned.resolver,
             &clients,
-            &controls.monitoring,
+            &controls,
         ));
         let authorizer = plan.authorizer.as_ref();
         Ok(Self {
@@ -407,8 +410,9 @@ fn poll_metrics(
     template: &Template,
     resolver: &Resolver,
     clients: &Clients,
-    monitoring: &Monitoring,
+    controls: &Controls,
 ) -> Vec<JoinHandle<()>> {
+    let (monitoring, activity) = (&controls.monitoring, &controls.activity);
     let attribute = |id: &str, attribute| resolver.get(id, attribute).map(str::to_owned);
     let queues = template
         .of_kind(ResourceKind::SqsQueue)
@@ -428,11 +432,13 @@ fn poll_metrics(
             clients.sqs.clone(),
             queues,
             monitoring.clone(),
+            activity.watch(),
         )),
         tokio::spawn(pollers::executions(
             clients.sfn.clone(),
             machines,
             monitoring.clone(),
+            activity.watch(),
         )),
     ]
 }

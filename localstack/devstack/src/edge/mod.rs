@@ -277,6 +277,9 @@ const TABLE_WRITES: [&str; 5] = [
     "TransactWriteItems",
 ];
 
+/// Operations that change nothing an idle poller watches ([`crate::activity`]).
+const READS: [&str; 6] = ["Get", "List", "Describe", "Query", "Scan", "BatchGet"];
+
 async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let target = parts
@@ -286,6 +289,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let writes_a_table = target
         .and_then(|target| target.strip_prefix("DynamoDB_20120810."))
         .is_some_and(|operation| TABLE_WRITES.contains(&operation));
+    let reads_only = target
+        .and_then(|target| target.split('.').nth(1))
+        .is_some_and(|operation| READS.iter().any(|read| operation.starts_with(read)));
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
@@ -330,16 +336,26 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
             let status = reply.status();
             let headers = reply.headers().clone();
             let mut body = reply.bytes().await.unwrap_or_default();
+            // The body changes, so moto's checksum of it goes: the AWS CLI checks `x-amz-crc32`.
+            let rewritten = metered.is_some() && status.is_success();
             if let Some(metered) = metered.filter(|_| status.is_success()) {
                 body = capacity::record(metered, body, &edge.controls.monitoring);
             }
             if writes_a_table {
                 edge.controls.table_writes.notify_waiters();
             }
+            if !reads_only {
+                edge.controls.activity.touch();
+            }
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = status;
             for (name, value) in &headers {
-                if name != "transfer-encoding" && name != "content-length" && name != "connection" {
+                let stale_checksum = rewritten && name == "x-amz-crc32";
+                if name != "transfer-encoding"
+                    && name != "content-length"
+                    && name != "connection"
+                    && !stale_checksum
+                {
                     response.headers_mut().append(name, value.clone());
                 }
             }

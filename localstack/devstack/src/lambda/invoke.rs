@@ -200,7 +200,9 @@ async fn run_event(
         tokio::time::sleep(delay).await;
     };
     let record = failure_record(spec, condition, attempts, &payload, &error);
-    match send_failure_record(&context.sqs, config.on_failure.as_deref(), &record).await {
+    let sent = send_failure_record(&context.sqs, config.on_failure.as_deref(), &record).await;
+    context.controls.activity.touch();
+    match sent {
         Ok(()) => {
             context
                 .controls

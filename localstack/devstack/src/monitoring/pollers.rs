@@ -1,15 +1,26 @@
-//! The metrics SQS and Step Functions publish on their own, read from the emulator on a timer:
-//! each queue's depth, and each state machine's executions by outcome and duration. SQS
-//! publishes once a minute; devstack reads every few seconds (a compromise with moto's single
-//! process, which every read costs).
+//! The metrics SQS and Step Functions publish on their own, read from the emulator: each
+//! queue's depth, and each state machine's executions by outcome and duration. While the stack
+//! is busy they are read every few seconds; at rest, once a minute, SQS's own cadence (a
+//! message whose visibility timeout ends comes back without any call), and again as soon as a
+//! call may have changed something ([`crate::activity`]).
 
 use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::{MetricKey, Monitoring};
+use crate::activity::Watcher;
 
+/// The shortest time between two reads, however busy the stack.
 const EVERY: Duration = Duration::from_secs(5);
+/// Then, unless a call may have changed something, up to a minute in all: SQS publishes its
+/// metrics once a minute.
+const AT_REST: Duration = Duration::from_secs(55);
+
+async fn pause(activity: &mut Watcher) {
+    tokio::time::sleep(EVERY).await;
+    activity.wait(AT_REST).await;
+}
 
 /// A queue's depth (`AWS/SQS`, `ApproximateNumberOfMessagesVisible` and `...NotVisible`, per
 /// `QueueName`), for each `(name, url)`.
@@ -17,8 +28,10 @@ pub async fn queues(
     sqs: aws_sdk_sqs::Client,
     queues: Vec<(String, String)>,
     monitoring: Monitoring,
+    mut activity: Watcher,
 ) {
     loop {
+        activity.mark_seen();
         for (name, url) in &queues {
             let Ok(output) = sqs
                 .get_queue_attributes()
@@ -52,17 +65,23 @@ pub async fn queues(
                 );
             }
         }
-        tokio::time::sleep(EVERY).await;
+        pause(&mut activity).await;
     }
 }
 
 /// Each execution of each state machine once started and once finished (`AWS/States`,
 /// `ExecutionsStarted`, `ExecutionsSucceeded`/`Failed`/`TimedOut`/`Aborted`, `ExecutionTime`,
 /// per `StateMachineArn`).
-pub async fn executions(sfn: aws_sdk_sfn::Client, machines: Vec<String>, monitoring: Monitoring) {
+pub async fn executions(
+    sfn: aws_sdk_sfn::Client,
+    machines: Vec<String>,
+    monitoring: Monitoring,
+    mut activity: Watcher,
+) {
     // Executions seen, and whether their end was recorded.
     let mut seen: HashMap<String, bool> = HashMap::new();
     loop {
+        activity.mark_seen();
         for machine in &machines {
             let key =
                 |name: &str| MetricKey::new("AWS/States", name, &[("StateMachineArn", machine)]);
@@ -96,6 +115,6 @@ pub async fn executions(sfn: aws_sdk_sfn::Client, machines: Vec<String>, monitor
                 }
             }
         }
-        tokio::time::sleep(EVERY).await;
+        pause(&mut activity).await;
     }
 }

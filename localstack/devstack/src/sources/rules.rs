@@ -39,7 +39,9 @@ pub async fn run(delivery: Delivery, deliverer: Deliverer) {
         lambda,
         controls,
     } = &deliverer;
+    let mut activity = controls.activity.watch();
     loop {
+        activity.mark_seen();
         let received = sqs
             .receive_message()
             .queue_url(&delivery.queue_url)
@@ -58,11 +60,39 @@ pub async fn run(delivery: Delivery, deliverer: Deliverer) {
                 continue;
             }
         };
+        if messages.is_empty() {
+            if !retries_pending(sqs, &delivery.queue_url).await {
+                // Only a call passing the edge (PutEvents, a replay) can bring an event now.
+                activity.wait(RULE_AT_REST).await;
+            }
+            continue;
+        }
         let work = messages
             .into_iter()
             .map(|message| deliver(&delivery, sqs, sfn, lambda, controls, message));
         futures::future::join_all(work).await;
+        controls.activity.touch();
     }
+}
+
+/// The longest an idle rule waits without a sign of activity before it reads again.
+const RULE_AT_REST: Duration = Duration::from_mins(5);
+
+/// Whether failed deliveries wait out their backoff (invisible messages), which come back
+/// without any call.
+async fn retries_pending(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> bool {
+    let attribute = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible;
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(attribute.clone())
+        .send()
+        .await
+        .map_or(true, |output| {
+            output
+                .attributes()
+                .and_then(|a| a.get(&attribute))
+                .is_none_or(|n| n != "0")
+        })
 }
 
 async fn deliver(

@@ -64,10 +64,11 @@ pub struct Poller {
     pub controls: Controls,
 }
 
-/// How long an idle mapping waits before it looks again, unless a table write wakes it: short
-/// at first, then longer, so an idle stack does not keep moto busy.
+/// How long an idle mapping waits before it looks again, unless a table write passing the edge
+/// wakes it: short at first, then longer, so an idle stack does not keep moto busy. Writes
+/// the edge does not see (devstack's own) are read within the longest wait.
 const IDLE_POLL: Duration = Duration::from_millis(200);
-const MAX_IDLE_POLL: Duration = Duration::from_secs(2);
+const MAX_IDLE_POLL: Duration = Duration::from_secs(30);
 const WINDOW_POLL: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -482,7 +483,9 @@ async fn give_up(
         .controls
         .counters
         .add(Counter::StreamDiscarded, &mapping.function);
-    match send_failure_record(&poller.sqs, mapping.on_failure.as_deref(), &message).await {
+    let sent = send_failure_record(&poller.sqs, mapping.on_failure.as_deref(), &message).await;
+    poller.controls.activity.touch();
+    match sent {
         Ok(()) => {
             tracing::error!(function = %mapping.function, batch = %message, "stream records discarded; their description is in the on-failure destination");
         }
