@@ -18,12 +18,12 @@ const DOCS_FUNCTION: &str = "DocsHttpFunction";
 
 fn merged() -> Value {
     let services = [
-        ("auth", auth::entrypoints::http::openapi()),
-        ("catalog", catalog::entrypoints::http::openapi()),
-        ("orders", orders::entrypoints::http::openapi()),
-        ("inventory", inventory::entrypoints::http::openapi()),
-        ("payments", payments::entrypoints::http::openapi()),
-        ("shipping", shipping::entrypoints::http::openapi()),
+        (auth::SERVICE, auth::entrypoints::http::openapi()),
+        (catalog::SERVICE, catalog::entrypoints::http::openapi()),
+        (orders::SERVICE, orders::entrypoints::http::openapi()),
+        (inventory::SERVICE, inventory::entrypoints::http::openapi()),
+        (payments::SERVICE, payments::entrypoints::http::openapi()),
+        (shipping::SERVICE, shipping::entrypoints::http::openapi()),
     ]
     .map(|(service, document)| {
         ServiceDocument::new(service, serde_json::to_value(document).unwrap())
