@@ -3,7 +3,7 @@
 
 use shop_aws::{
     ConfigError, required_env,
-    settings::{flag, number},
+    settings::{Stage, flag, number},
 };
 
 use crate::domain::{Lockout, PasswordPolicy};
@@ -22,6 +22,10 @@ pub struct HttpConfig {
 
 impl HttpConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
+        let auto_confirm = flag("AUTO_CONFIRM_SIGNUPS")?;
+        if auto_confirm {
+            permit_auto_confirm(&Stage::from_env()?)?;
+        }
         Ok(Self {
             user_pool_id: required_env("USER_POOL_ID")?,
             client_id: required_env("USER_POOL_CLIENT_ID")?,
@@ -40,7 +44,25 @@ impl HttpConfig {
                 max_failures_per_source: number("LOGIN_MAX_FAILURES_PER_SOURCE")?,
                 window_secs: number("LOGIN_WINDOW_SECONDS")?,
             },
-            auto_confirm: flag("AUTO_CONFIRM_SIGNUPS")?,
+            auto_confirm,
         })
+    }
+}
+
+/// Anyone could register any address without its code: a local stage's convenience, refused
+/// at start-up anywhere else, as the test hooks are.
+fn permit_auto_confirm(stage: &Stage) -> Result<(), ConfigError> {
+    stage.permit_test_hook("AUTO_CONFIRM_SIGNUPS")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_confirmed_sign_ups_are_refused_outside_the_local_stage() {
+        assert!(permit_auto_confirm(&Stage::new("local")).is_ok());
+        assert!(permit_auto_confirm(&Stage::new("dev")).is_err());
+        assert!(permit_auto_confirm(&Stage::new("prod")).is_err());
     }
 }
