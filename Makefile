@@ -108,7 +108,8 @@ openapi:
 lambdas:
 	cargo lambda build --release --arm64
 
-# Not part of `make test`: 24 release builds. SAM CLI, cargo-lambda and zig in a
+# Not part of `make test`: one release build per function, about 50 min here from an empty
+# target/sam-cargo (docs/deployment.md). SAM CLI, cargo-lambda and zig in a
 # venv of their own (SAM CLI pins its own translator and cfn-lint). ARCH=arm64|x86_64, by default
 # arm64 when the rustup target aarch64-unknown-linux-gnu is installed, else x86_64;
 # FUNCTIONS="LogicalId ..." builds only those. What it does and why: infra/sam-build.sh.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make sam-build [ARCH=arm64|x86_64] [FUNCTIONS="LogicalId ..."]`: `sam build` of
-# infra/template.yaml into target/sam-build, then infra/sam_build_report.py checks that every
-# function has its bootstrap and prints the sizes. Expects .venv-sam (the Makefile makes it).
+# infra/template.yaml into target/sam-build (target/sam-build-partial for FUNCTIONS), then
+# infra/sam_build_report.py checks that every function has its bootstrap and prints the sizes.
+# Expects .venv-sam (the Makefile makes it).
 # SAM_CARGO_TARGET_DIR moves the cargo target dir (default target/sam-cargo).
 #
 # The build runs at nice 19 in a cargo target dir of its own (target/sam-cargo): release
-# builds of 24 binaries take long, and at the lowest priority they use only CPU that debug
+# builds of every function take long, and at the lowest priority they use only CPU that debug
 # builds and tests leave idle, without ever locking the workspace's debug target dir.
 set -euo pipefail
 
@@ -17,6 +18,11 @@ cargo_target_dir=${SAM_CARGO_TARGET_DIR:-$root/target/sam-cargo}
 asked=${1:-}
 shift || true
 functions=("$@")
+# A partial build goes elsewhere: target/sam-build is what `make deploy` ships, and its template
+# would still point the functions not built at their source.
+if [ ${#functions[@]} -gt 0 ]; then
+    build_dir=target/sam-build-partial
+fi
 
 triple_of() {
     case $1 in
@@ -44,11 +50,11 @@ elif has_target arm64; then
     why="the rustup target aarch64-unknown-linux-gnu is installed"
 else
     arch=x86_64
-    why="the rustup target aarch64-unknown-linux-gnu is NOT installed (rustup target add it, or deploy with Architecture=x86_64)"
+    why="the rustup target aarch64-unknown-linux-gnu is NOT installed (rustup target add aarch64-unknown-linux-gnu to build arm64)"
 fi
 banner="==> sam build for $arch: $why"
 echo "$banner"
-echo "==> deploy with the same parameter: sam deploy ... --parameter-overrides Architecture=$arch"
+echo "==> make deploy reads it from the built bootstraps; sam deploy by hand needs --parameter-overrides Architecture=$arch"
 
 # --no-cached: a cached build hashes each function's CodeUri, here the whole repository with
 # target/ (tens of GB) and the venvs, once per function, and target/ changes during the build.
