@@ -23,6 +23,7 @@ pub mod seed;
 pub mod sources;
 pub mod stack;
 pub mod template;
+pub mod tls;
 
 /// The account id moto uses in ARNs.
 pub const ACCOUNT: &str = "123456789012";

@@ -11,7 +11,8 @@ use devstack::{
 const USAGE: &str = "usage: devstack redrive [QUEUE]...
        devstack metrics-coverage [DIR [EXCUSED]]
        devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
-                [--port N] [--edge-port N] [--endpoint URL] [--template PATH]...
+                [--port N] [--https-port N] [--edge-port N] [--endpoint URL]
+                [--template PATH]...
                 [--concurrency N] [--time-scale N] [--check]
 
   --no-seed      start without demo users and products
@@ -19,6 +20,8 @@ const USAGE: &str = "usage: devstack redrive [QUEUE]...
   --release      build and run release binaries
   --quiet        do not print function logs (they still go to target/devstack/logs/)
   --port N       HTTP API port (default 3000; 0 picks a free one)
+  --https-port N the same API over TLS, with a local CA kept in target/devstack/tls/
+                 (default 3443; 0 picks a free one)
   --edge-port N  AWS edge port (default 4566; 0 picks a free one)
   --endpoint URL use a running emulator (moto or LocalStack) instead of starting moto;
                  AWS_ENDPOINT_URL does the same
@@ -42,6 +45,7 @@ struct Cli {
 fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
     let mut options = Options::new(workspace);
     options.api_port = 3000;
+    options.https_port = 3443;
     options.edge_port = 4566;
     options.endpoint = std::env::var("AWS_ENDPOINT_URL")
         .ok()
@@ -66,6 +70,7 @@ fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
             "--quiet" => cli.options.echo_logs = false,
             "--check" => cli.check = true,
             "--port" => cli.options.api_port = number(args.next(), "--port")?,
+            "--https-port" => cli.options.https_port = number(args.next(), "--https-port")?,
             "--edge-port" => cli.options.edge_port = number(args.next(), "--edge-port")?,
             "--concurrency" => {
                 cli.options.concurrency = usize::from(number(args.next(), "--concurrency")?.max(1));
@@ -182,6 +187,8 @@ fn write_state(dir: &std::path::Path, stack: &Stack, seeded: Option<&Seeded>) {
     let user = |u: &seed::User| serde_json::json!({"email": u.email, "password": u.password, "groups": u.groups, "access_token": u.access_token, "id_token": u.id_token});
     let state = serde_json::json!({
         "api_url": endpoints.api_url,
+        "https_url": endpoints.https_url,
+        "ca_file": endpoints.ca_file,
         "edge_url": endpoints.edge_url,
         "stack_name": stack.stack_name,
         "templates": stack.templates,
@@ -221,6 +228,11 @@ fn print_banner(
     );
     println!();
     println!("  HTTP API    {}", e.api_url);
+    println!(
+        "  HTTPS API   {}   (certificate from the local CA {})",
+        e.https_url,
+        relative(&e.ca_file)
+    );
     println!(
         "  AWS edge    {}   (aws --endpoint-url {} --region {} ...)",
         e.edge_url, e.edge_url, e.region
@@ -272,6 +284,11 @@ fn print_banner(
         println!("  Try it");
         println!("    curl -s {}/products", e.api_url);
         println!(
+            "    curl -s --cacert {} {}/products",
+            relative(&e.ca_file),
+            e.https_url
+        );
+        println!(
             "    TOKEN=$(cat target/devstack/admin.token)     # the admin's access token, valid 60 min"
         );
         println!(
@@ -286,6 +303,7 @@ fn print_banner(
             e.api_url, seeded.admin.email, seeded.admin.password
         );
     }
+    print_trust(&e.ca_file);
     if !stack.notes.is_empty() {
         println!();
         println!("  Local differences from AWS");
@@ -295,6 +313,26 @@ fn print_banner(
     }
     println!();
     println!("  Ctrl-C stops everything.");
+}
+
+/// How to make clients accept the HTTPS API's certificate: trust the local CA, once (it is
+/// reused on every start).
+fn print_trust(ca_file: &std::path::Path) {
+    let ca = ca_file.display();
+    println!();
+    println!("  Trust the local CA (kept across restarts; trust it once)");
+    println!("    curl --cacert {ca} ...");
+    println!(
+        "    SSL_CERT_FILE={ca}        # OpenSSL-based tools; this file replaces their default CAs"
+    );
+    println!("    REQUESTS_CA_BUNDLE={ca}   # Python requests");
+    println!("    NODE_EXTRA_CA_CERTS={ca}  # Node.js, in addition to its own CAs");
+    println!(
+        "    Debian/Ubuntu: sudo cp {ca} /usr/local/share/ca-certificates/devstack-local-ca.crt && sudo update-ca-certificates"
+    );
+    println!(
+        "    macOS:         sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {ca}"
+    );
 }
 
 /// `devstack redrive [QUEUE]...`: the running stack is the one `target/devstack/stack.json`

@@ -25,6 +25,7 @@ use crate::{
     provision::{self, Clients, Delivery, ProvisionError},
     sources::{rules, streams},
     template::{Attribute, Resolver, ResourceKind, Template, TemplateError},
+    tls::{LocalTls, TlsError, TlsListener},
 };
 
 #[derive(Debug, Clone)]
@@ -37,6 +38,10 @@ pub struct Options {
     pub endpoint: Option<String>,
     /// Port of the HTTP API (0: any free port).
     pub api_port: u16,
+    /// Port of the same API over TLS (0: any free port).
+    pub https_port: u16,
+    /// Where the local CA and the API's server certificate are kept (see [`crate::tls`]).
+    pub tls_dir: PathBuf,
     /// Port of the edge (0: any free port).
     pub edge_port: u16,
     pub stack_name: String,
@@ -67,6 +72,8 @@ impl Options {
             templates: vec![workspace.join("infra/template.yaml")],
             endpoint: None,
             api_port: 0,
+            https_port: 0,
+            tls_dir: workspace.join("target/devstack/tls"),
             edge_port: 0,
             stack_name: "shop-local".to_owned(),
             // A local stage confirms sign-ups without the emailed code.
@@ -108,6 +115,8 @@ pub enum StackError {
     },
     #[error("cannot prepare the log folder")]
     Logs(#[source] std::io::Error),
+    #[error("cannot prepare the HTTPS certificates")]
+    Tls(#[from] TlsError),
 }
 
 /// Where devstack behaves differently from AWS beyond the resources it accepts without
@@ -154,7 +163,13 @@ impl Controls {
 /// What the running stack offers.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
+    /// The HTTP API over plain HTTP: what the template's outputs and parameters name, so
+    /// functions in the stack call it without trusting the local CA.
     pub api_url: String,
+    /// The same API over TLS, as clients reach API Gateway.
+    pub https_url: String,
+    /// The local CA that issued the HTTPS listener's certificate.
+    pub ca_file: PathBuf,
     pub edge_url: String,
     pub emulator_url: String,
     pub user_pool_id: Option<String>,
@@ -194,9 +209,9 @@ impl Stack {
         };
 
         let edge_listener = listen(options.edge_port).await?;
-        let api_listener = listen(options.api_port).await?;
+        let api_listeners = ApiListeners::bind(&options).await?;
         let edge_url = format!("http://127.0.0.1:{}", port_of(&edge_listener));
-        let api_url = format!("http://127.0.0.1:{}", port_of(&api_listener));
+        let (api_url, https_url, ca_file) = api_listeners.urls_and_ca();
 
         progress("starting the AWS emulator (moto)");
         let emulator = if let Some(endpoint) = &options.endpoint {
@@ -247,7 +262,7 @@ impl Stack {
         );
         let mut tasks = vec![serve(edge_listener, edge.router())];
         tasks.extend(run_sources(
-            api_listener,
+            api_listeners,
             &plan,
             provisioned.deliveries,
             &emulator.endpoint,
@@ -265,6 +280,8 @@ impl Stack {
         Ok(Self {
             endpoints: Endpoints {
                 api_url,
+                https_url,
+                ca_file,
                 edge_url,
                 emulator_url: emulator.endpoint.clone(),
                 user_pool_id: authorizer.and_then(|a| a.user_pool_id()).map(str::to_owned),
@@ -334,6 +351,46 @@ fn resolver(options: &Options, template: &Template, api_url: &str) -> Resolver {
     );
     resolver.serve_api(template, api_url);
     resolver
+}
+
+/// The HTTP API's two doors: plain HTTP and TLS, serving one router.
+struct ApiListeners {
+    plain: TcpListener,
+    tls: TlsListener,
+    https_port: u16,
+    ca_file: PathBuf,
+}
+
+impl ApiListeners {
+    async fn bind(options: &Options) -> Result<Self, StackError> {
+        let plain = listen(options.api_port).await?;
+        let tcp = listen(options.https_port).await?;
+        let https_port = port_of(&tcp);
+        let tls_dir = options.tls_dir.clone();
+        // Key generation and file locking block; another stack may hold the lock a moment.
+        let local_tls = tokio::task::spawn_blocking(move || LocalTls::load_or_create(&tls_dir))
+            .await
+            .expect("the certificate task does not panic")?;
+        Ok(Self {
+            plain,
+            tls: TlsListener::new(tcp, local_tls.config),
+            https_port,
+            ca_file: local_tls.ca_file,
+        })
+    }
+
+    /// The plain URL, the HTTPS URL and the CA clients of the latter trust.
+    fn urls_and_ca(&self) -> (String, String, PathBuf) {
+        (
+            format!("http://127.0.0.1:{}", port_of(&self.plain)),
+            format!("https://127.0.0.1:{}", self.https_port),
+            self.ca_file.clone(),
+        )
+    }
+
+    fn serve(self, router: axum::Router) -> [JoinHandle<()>; 2] {
+        [serve(self.plain, router.clone()), serve(self.tls, router)]
+    }
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StackError> {
@@ -443,7 +500,11 @@ fn poll_metrics(
     ]
 }
 
-fn serve(listener: TcpListener, router: axum::Router) -> JoinHandle<()> {
+fn serve<L>(listener: L, router: axum::Router) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     })
@@ -464,7 +525,7 @@ fn execution_roles(plan: &Plan) -> ExecutionRoles {
 
 /// Serves the HTTP API and starts every stream mapping and rule delivery.
 fn run_sources(
-    api_listener: TcpListener,
+    api_listeners: ApiListeners,
     plan: &Plan,
     deliveries: Vec<Delivery>,
     emulator: &str,
@@ -486,7 +547,7 @@ fn run_sources(
     let cors = plan.cors.as_ref().map(Cors::from);
     let gateway = Gateway::new(routes, authorizer, cors, lambda.clone())
         .with_metrics(controls.monitoring.clone(), provision::names::API_ID);
-    tasks.push(serve(api_listener, gateway.router()));
+    tasks.extend(api_listeners.serve(gateway.router()));
     let poller = streams::Poller {
         streams: clients.streams.clone(),
         sqs: clients.sqs.clone(),
