@@ -6,9 +6,17 @@ STAMP       := $(VENV)/.installed
 REQUIREMENTS := localstack/requirements.txt
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
+# Every command builds the same selection as `cargo test --workspace` (bins and tests of the
+# whole workspace) and runs the binaries from the target dir: cargo resolves features per
+# selection, so `cargo run -p X` after `make test` (or the reverse) would rebuild shared
+# dependencies. devstack's own build (localstack/devstack/src/cargo.rs) selects the same.
+BUILD := cargo build --workspace --bins --tests --locked
+BIN   := $(or $(CARGO_TARGET_DIR),target)/debug
+
+.PHONY: help venv build run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
 
 help:
+	@echo "make build      every binary and test, as make test builds them (make run and make test then rebuild nothing)"
 	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
 	@echo "make test       format check, clippy, every test (moto and devstack), template checks"
 	@echo "make bench      criterion benchmarks of the request path"
@@ -33,8 +41,11 @@ $(STAMP): $(REQUIREMENTS)
 	$(VENV)/bin/pip install --quiet -r $(REQUIREMENTS)
 	touch $(STAMP)
 
-run: venv
-	cargo run -p devstack -- run $(ARGS)
+build:
+	$(BUILD)
+
+run: venv build
+	$(BIN)/devstack run --no-build $(ARGS)
 
 test: fmt-check lint unit-and-integration template-check docs-check workflow-check
 
@@ -50,7 +61,7 @@ lint:
 unit-and-integration: venv
 	rm -rf target/devstack/metrics-seen
 	DEVSTACK_NO_BUILD=1 cargo test --workspace --locked
-	cargo run -q -p devstack -- metrics-coverage target/devstack/metrics-seen tests/fixtures/metrics-not-exercised.txt
+	$(BIN)/devstack metrics-coverage target/devstack/metrics-seen tests/fixtures/metrics-not-exercised.txt
 
 # checkov in a venv of its own: its dependencies are pinned apart from cfn-lint's and moto's.
 CHECKOV_VENV  := .venv-checkov
@@ -73,16 +84,16 @@ bench:
 
 # Needs a running stack (`make run` in another terminal). QUEUES="OrdersSagaStarterFailedEvents ..."
 # limits it to those queues.
-redrive:
-	cargo run -q -p devstack -- redrive $(QUEUES)
+redrive: build
+	$(BIN)/devstack redrive $(QUEUES)
 
 # Needs a running stack (`make run` in another terminal).
-load:
-	cargo run -q -p system-tests --bin saga-load -- $(ARGS)
+load: build
+	$(BIN)/saga-load $(ARGS)
 
 # Boots its own devstack on free ports (nothing needs to run); ARGS="--max-examples N --seed N".
-fuzz: venv
-	cargo run -q -p system-tests --bin fuzz -- $(ARGS)
+fuzz: venv build
+	$(BIN)/fuzz $(ARGS)
 
 bench-startup: venv
 	localstack/bench-startup.sh

@@ -48,7 +48,8 @@ description="make deploy-function from $revision: drift until the next make depl
 if [ "$stage" = local ]; then
     endpoint=${AWS_ENDPOINT_URL:-http://localhost:4566}
     name=shop-local-$fn
-    cargo build --bin "$binary"
+    # The selection make build and make test use, so nothing else is rebuilt (see the Makefile).
+    cargo build --workspace --bins --tests --locked
     target_dir=$(cargo metadata --format-version 1 --no-deps | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
     AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-deployer} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test} \
         "$cargo_lambda" lambda deploy --endpoint-url "$endpoint" --region "${AWS_DEFAULT_REGION:-us-east-1}" \

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-cargo build --quiet --workspace --bins
+cargo build --quiet --workspace --bins --tests --locked
 target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 python3 - "$target/debug/devstack" "$runs" <<'PY'
 import re, statistics, subprocess, sys, time

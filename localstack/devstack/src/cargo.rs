@@ -21,19 +21,21 @@ pub fn binaries_dir(workspace: &Path, release: bool) -> Result<PathBuf, BuildErr
     Ok(target_dir(workspace)?.join(if release { "release" } else { "debug" }))
 }
 
-/// Builds the named binaries; returns the folder they are in.
-pub fn build<'a>(
-    workspace: &Path,
-    release: bool,
-    binaries: impl Iterator<Item = &'a str>,
-) -> Result<PathBuf, BuildError> {
+/// Builds every binary of the workspace; returns the folder they are in.
+///
+/// A debug build selects what `cargo test --workspace` (`make test`) builds, tests included:
+/// cargo resolves features per selection, and any other selection (`--bin X`, `-p devstack`)
+/// would rebuild shared dependencies with other features each time one follows the other.
+/// `make build` runs the same command.
+pub fn build(workspace: &Path, release: bool) -> Result<PathBuf, BuildError> {
     let mut command = Command::new(cargo());
-    command.arg("build").current_dir(workspace);
+    command
+        .args(["build", "--workspace", "--bins"])
+        .current_dir(workspace);
     if release {
         command.arg("--release");
-    }
-    for binary in binaries {
-        command.args(["--bin", binary]);
+    } else {
+        command.arg("--tests");
     }
     let status = command.status().map_err(BuildError::Spawn)?;
     if !status.success() {

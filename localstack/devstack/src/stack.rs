@@ -198,12 +198,7 @@ impl Stack {
         let template = Template::load(&options.templates)?;
         let binaries = if options.build {
             progress("building the functions (cargo build)");
-            let functions = template.functions()?;
-            cargo::build(
-                &options.workspace,
-                options.release,
-                functions.iter().map(|f| f.binary.as_str()),
-            )?
+            cargo::build(&options.workspace, options.release)?
         } else {
             cargo::binaries_dir(&options.workspace, options.release)?
         };
