@@ -247,6 +247,10 @@ fn run_document(system: &System, settings: &Settings, document: &Path) -> Docume
         .env("SHOP_FUZZ_ADMIN_TOKEN", &system.admin_token)
         .env("SHOP_FUZZ_CUSTOMER_TOKEN", &system.customer_token)
         .current_dir(&settings.report_dir);
+    // The API is devstack's HTTPS listener: schemathesis trusts its local CA, as the tests do.
+    if let Some(ca) = system.local_ca() {
+        command.arg("--tls-verify").arg(ca);
+    }
     if let Some(seed) = settings.seed {
         command.args(["--seed", &seed.to_string()]);
     }

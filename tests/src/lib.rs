@@ -1,11 +1,13 @@
 //! The system under test: the shop's public HTTP API and the AWS endpoint behind it.
 //!
 //! By default the first test of a process boots devstack (with `fixtures/test-stack.yaml`
-//! merged in) on free ports and every test of the process shares it; it stops when the process
-//! ends. With `SHOP_API_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack writes) set, the
-//! same tests run against a stack that is already up: with `AWS_ENDPOINT_URL` too, one on an
-//! emulator; without it, a deployed stage, called with the environment's own AWS credentials
-//! (`tests/stage.py` writes its stack file and runs the tests that can run there).
+//! merged in) on free ports and every test of the process shares it, calling its API over
+//! HTTPS with a client that trusts devstack's local CA alone ([`System::http`]); it stops when
+//! the process ends. With `SHOP_API_URL` and `SHOP_STACK_FILE` (the `stack.json` devstack
+//! writes) set, the same tests run against a stack that is already up: with `AWS_ENDPOINT_URL`
+//! too, one on an emulator; without it, a deployed stage, called with the environment's own AWS
+//! credentials and the OS's trusted roots (`tests/stage.py` writes its stack file and runs the
+//! tests that can run there).
 
 pub mod fuzz;
 
@@ -34,10 +36,32 @@ pub const AUTH_CONCURRENCY: usize = 20;
 /// confirmed order can still be cancelled.
 pub const SHIPPING_HOLD_MS: u64 = 3000;
 
+/// Which certificates the tests accept from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiTrust {
+    /// devstack's local CA and nothing else, so the test proves the API's certificate is the
+    /// one devstack issued.
+    LocalCa(PathBuf),
+    /// The operating system's roots (a stage's API Gateway certificate), plus the local CA a
+    /// devstack stack file names, if it names one.
+    SystemRoots(Option<PathBuf>),
+}
+
+/// `STANDARD` or `EXPRESS`: the place-order saga's workflow type on the devstack the tests
+/// boot (the template's `SagaWorkflowType`; its default when unset).
+pub const SAGA_WORKFLOW_ENV: &str = "SHOP_SAGA_WORKFLOW";
+
 /// What a test needs to know about the running system.
 #[derive(Debug, Clone)]
 pub struct System {
+    /// The API as clients call it: over HTTPS (devstack's TLS listener, or a stage).
     pub api_url: String,
+    /// The API URL the stack publishes (template outputs, `/shop/<stage>/api/url`): on
+    /// devstack its plain-HTTP listener, which the functions inside the stack call; on a stage
+    /// `api_url`.
+    pub published_api_url: String,
+    /// What [`System::http`] trusts.
+    pub trust: ApiTrust,
     /// The emulator's AWS endpoint (devstack's edge); `None` for a deployed stage, whose AWS
     /// APIs are AWS's own.
     pub aws_endpoint: Option<String>,
@@ -79,6 +103,10 @@ fn external(api_url: String) -> System {
             .expect("the stack file is JSON");
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     System {
+        published_api_url: state["api_url"]
+            .as_str()
+            .map_or_else(|| api_url.clone(), str::to_owned),
+        trust: ApiTrust::SystemRoots(state["ca_file"].as_str().map(PathBuf::from)),
         api_url,
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
         region: text(&state["region"]),
@@ -134,6 +162,12 @@ fn start_devstack() -> System {
                 "TestShippingHoldMs".to_owned(),
                 SHIPPING_HOLD_MS.to_string(),
             );
+            // The saga suite runs on either workflow type (`make saga-express`).
+            if let Ok(workflow) = std::env::var(SAGA_WORKFLOW_ENV) {
+                options
+                    .parameters
+                    .insert("SagaWorkflowType".to_owned(), workflow);
+            }
             let log_dir = options.log_dir.clone();
             let stack_name = options.stack_name.clone();
             let stack = match Stack::start(options, |_| {}).await {
@@ -166,7 +200,9 @@ fn start_devstack() -> System {
             };
             let endpoints = &stack.endpoints;
             let _ = sender.send(Ok(System {
-                api_url: endpoints.api_url.clone(),
+                api_url: endpoints.https_url.clone(),
+                published_api_url: endpoints.api_url.clone(),
+                trust: ApiTrust::LocalCa(endpoints.ca_file.clone()),
                 aws_endpoint: Some(endpoints.edge_url.clone()),
                 region: endpoints.region.clone(),
                 user_pool_id: endpoints.user_pool_id.clone().unwrap_or_default(),
@@ -222,6 +258,34 @@ impl System {
         format!("{}{path}", self.api_url)
     }
 
+    /// The HTTP client every test calls the API and the edge with: it accepts only the API
+    /// certificates [`System::trust`] names. A new one per call: a client's pooled connections
+    /// belong to the runtime that opened them, and each test has its own.
+    pub fn http(&self) -> reqwest::Client {
+        let read_ca = |path: &Path| {
+            let pem = std::fs::read(path)
+                .unwrap_or_else(|e| panic!("read the CA file {}: {e}", path.display()));
+            reqwest::Certificate::from_pem(&pem).expect("the CA file holds a PEM certificate")
+        };
+        let builder = reqwest::Client::builder().user_agent("shop-system-tests");
+        let builder = match &self.trust {
+            ApiTrust::LocalCa(ca) => builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(read_ca(ca)),
+            ApiTrust::SystemRoots(Some(ca)) => builder.add_root_certificate(read_ca(ca)),
+            ApiTrust::SystemRoots(None) => builder,
+        };
+        builder.build().expect("an HTTP client")
+    }
+
+    /// The local CA schemathesis and other tools must trust; `None` when the OS's roots do.
+    pub fn local_ca(&self) -> Option<&Path> {
+        match &self.trust {
+            ApiTrust::LocalCa(ca) => Some(ca),
+            ApiTrust::SystemRoots(_) => None,
+        }
+    }
+
     /// Waits (up to a minute) for an event the fixture's recorder function received that
     /// satisfies `wanted`, and returns it as EventBridge delivered it.
     pub async fn wait_for_recorded_event(&self, wanted: impl Fn(&Value) -> bool) -> Value {
@@ -265,7 +329,8 @@ impl System {
             self.edge(),
             self.stack_name
         );
-        let response = reqwest::Client::new()
+        let response = self
+            .http()
             .post(url)
             .json(payload)
             .send()
@@ -280,7 +345,10 @@ impl System {
     /// devstack's counters (`GET /_devstack/counters` on the edge), e.g.
     /// `counter("AsyncLost", "LossyRecorderFunction")`.
     pub async fn counter(&self, counter: &str, scope: &str) -> u64 {
-        let counters: Value = reqwest::get(format!("{}/_devstack/counters", self.edge()))
+        let counters: Value = self
+            .http()
+            .get(format!("{}/_devstack/counters", self.edge()))
+            .send()
             .await
             .expect("devstack's edge answers")
             .json()
@@ -291,7 +359,9 @@ impl System {
 
     /// Per function, the grants of its role no call has used yet (`GET /_devstack/iam/unused`).
     pub async fn unused_grants(&self) -> Value {
-        reqwest::get(format!("{}/_devstack/iam/unused", self.edge()))
+        self.http()
+            .get(format!("{}/_devstack/iam/unused", self.edge()))
+            .send()
             .await
             .expect("devstack's edge answers")
             .json()
@@ -357,7 +427,8 @@ impl System {
         fault: Value,
         times: u32,
     ) -> String {
-        let armed: Value = reqwest::Client::new()
+        let armed: Value = self
+            .http()
             .post(format!("{}/_devstack/faults", self.edge()))
             .json(&serde_json::json!({"function": function, "marker": marker, "fault": fault, "times": times}))
             .send()
@@ -385,7 +456,7 @@ impl System {
             sqs: aws_sdk_sqs::Client::new(&config),
             sfn: aws_sdk_sfn::Client::new(&config),
             streams: aws_sdk_dynamodbstreams::Client::new(&config),
-            http: reqwest::Client::new(),
+            http: self.http(),
             edge_url: self.edge().to_owned(),
             stack_name: self.stack_name.clone(),
         };

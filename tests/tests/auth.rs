@@ -30,10 +30,7 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> Reply {
-    let client = reqwest::Client::builder()
-        .user_agent("shop-system-tests")
-        .build()
-        .unwrap();
+    let client = system().http();
     let mut request = client.request(method, system().url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);

@@ -23,7 +23,8 @@ fn access_claims() -> Value {
 }
 
 async fn create_with(authorization: Option<String>) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = system()
+        .http()
         .post(system().url("/products"))
         .json(&json!({"sku": "AUTH-1", "name": "x", "price_cents": 1, "currency": "EUR"}));
     if let Some(value) = authorization {

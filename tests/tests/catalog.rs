@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use system_tests::system;
 
 async fn get(path: &str, token: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(system().url(path));
+    let mut request = system().http().get(system().url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -19,7 +19,7 @@ async fn get(path: &str, token: Option<&str>) -> (u16, Value) {
 }
 
 async fn post(path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(system().url(path)).json(body);
+    let mut request = system().http().post(system().url(path)).json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -63,6 +63,38 @@ async fn an_admin_creates_a_product_that_anyone_then_reads() {
     assert_eq!(read["sku"], sku.as_str());
 }
 
+/// devstack serves one gateway router on two listeners: HTTPS, which every test here uses, and
+/// plain HTTP, which the stack's own functions are given. Both must answer alike.
+#[tokio::test]
+async fn devstack_answers_the_same_over_https_and_plain_http() {
+    let system = system();
+    system
+        .local_ca()
+        .expect("devstack only: a stage has no local CA and no plain-HTTP listener");
+    assert!(system.api_url.starts_with("https://"), "{}", system.api_url);
+    assert!(
+        system.published_api_url.starts_with("http://"),
+        "{}",
+        system.published_api_url
+    );
+    let sku = format!("TLS-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+    let (status, created) = post("/products", Some(&system.admin_token), &lamp(&sku)).await;
+    assert_eq!(status, 201, "{created}");
+    let path = format!("/products/{}", created["id"].as_str().unwrap());
+    let (status, over_tls) = get(&path, None).await;
+    assert_eq!(status, 200, "{over_tls}");
+    let over_plain: Value = system
+        .http()
+        .get(format!("{}{path}", system.published_api_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(over_plain, over_tls);
+}
+
 #[tokio::test]
 async fn a_customer_token_is_refused_on_admin_routes_with_403() {
     let (status, problem) = post(
@@ -77,7 +109,8 @@ async fn a_customer_token_is_refused_on_admin_routes_with_403() {
 
 #[tokio::test]
 async fn every_response_echoes_the_correlation_id() {
-    let response = reqwest::Client::new()
+    let response = system()
+        .http()
         .get(system().url("/products"))
         .header("x-correlation-id", "system-test-42")
         .send()
@@ -88,7 +121,8 @@ async fn every_response_echoes_the_correlation_id() {
 
 #[tokio::test]
 async fn the_gateway_answers_cors_preflights_as_the_template_says() {
-    let response = reqwest::Client::new()
+    let response = system()
+        .http()
         .request(reqwest::Method::OPTIONS, system().url("/products"))
         .header("origin", "https://shop.example")
         .header("access-control-request-method", "POST")
@@ -114,7 +148,8 @@ async fn an_unknown_route_is_the_gateways_404() {
 
 #[tokio::test]
 async fn the_gateway_refuses_payloads_over_ten_megabytes() {
-    let response = reqwest::Client::new()
+    let response = system()
+        .http()
         .post(system().url("/products"))
         .bearer_auth(&system().admin_token)
         .header("content-type", "application/json")
@@ -130,7 +165,8 @@ async fn the_gateway_refuses_payloads_over_ten_megabytes() {
 /// A call to SSM through the edge (JSON protocol, no SDK client).
 async fn ssm(operation: &str, body: &Value) -> Value {
     let system = system();
-    reqwest::Client::new()
+    system
+        .http()
         .post(system.edge())
         .header("authorization", devstack::emulator::scope_header("ssm"))
         .header("x-amz-target", format!("AmazonSSM.{operation}"))
@@ -167,7 +203,7 @@ async fn every_service_publishes_its_endpoints_and_names_under_the_stage_path() 
     }
     assert_eq!(
         published.get("/shop/local/api/url"),
-        Some(&system.api_url),
+        Some(&system.published_api_url),
         "{published:#?}"
     );
     assert_eq!(

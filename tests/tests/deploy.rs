@@ -20,7 +20,10 @@ async fn live_configuration(system: &System) -> Value {
         system.edge(),
         system.stack_name
     );
-    let function: Value = reqwest::get(url)
+    let function: Value = system
+        .http()
+        .get(url)
+        .send()
         .await
         .expect("the edge answers GetFunction")
         .json()
@@ -63,7 +66,10 @@ fn deploy(system: &System, binary: &Path) -> Instant {
 }
 
 async fn health(system: &System, query: &str) -> Value {
-    let response = reqwest::get(system.url(&format!("/catalog/health{query}")))
+    let response = system
+        .http()
+        .get(system.url(&format!("/catalog/health{query}")))
+        .send()
         .await
         .expect("the API answers");
     assert_eq!(response.status(), 200);

@@ -1,6 +1,8 @@
 //! House rules the compiler cannot keep, kept by reading the services' source
 //! (`functions/*/src`): the DynamoDB and Lambda glue lives once in `shared/`, and an event
-//! field is never read with a default. Each rule names where its one implementation is.
+//! field is never read with a default; and the system tests' own (`tests/tests`): HTTP goes
+//! through the one client that trusts the API's certificate. Each rule names where its one
+//! implementation is.
 
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used)]
@@ -14,6 +16,8 @@ enum Scope {
     Services,
     /// `functions/*/src/{adapters,entrypoints}`: where events and stored items are read.
     AdaptersAndEntrypoints,
+    /// Everything under `tests/tests`.
+    SystemTests,
 }
 
 #[derive(Debug)]
@@ -64,6 +68,19 @@ const RULES: &[Rule] = &[
         scope: Scope::AdaptersAndEntrypoints,
         breaks: |code| code.contains("unwrap_or_default()") && reads_json_field(code),
     },
+    Rule {
+        says: "system tests call HTTP with system_tests::System::http, which trusts devstack's local CA (a default client refuses its certificate)",
+        scope: Scope::SystemTests,
+        breaks: |code| {
+            [
+                "reqwest::get(",
+                "reqwest::Client::new()",
+                "reqwest::Client::builder()",
+            ]
+            .iter()
+            .any(|call| code.contains(call))
+        },
+    },
 ];
 
 /// The code of a file as rustfmt lays out one expression: a method chain continued on lines
@@ -99,6 +116,13 @@ fn rust_files(path: &Path) -> Vec<PathBuf> {
 }
 
 fn files_in(scope: Scope) -> Vec<PathBuf> {
+    if let Scope::SystemTests = scope {
+        // This file quotes the patterns it looks for.
+        return rust_files(&shop_testkit::workspace_root().join("tests/tests"))
+            .into_iter()
+            .filter(|f| !f.ends_with("house_rules.rs"))
+            .collect();
+    }
     let functions = shop_testkit::workspace_root().join("functions");
     let mut files = Vec::new();
     for service in std::fs::read_dir(&functions).unwrap() {
@@ -114,6 +138,7 @@ fn files_in(scope: Scope) -> Vec<PathBuf> {
                     );
                 }
             }
+            Scope::SystemTests => unreachable!("read above"),
         }
     }
     files
@@ -162,6 +187,8 @@ fn the_rules_catch_the_old_patterns_and_spare_legitimate_defaults() {
         "    let order_id = detail[\"data\"][\"order_id\"].as_str().unwrap_or_default();",
         "    let order_id = image[\"order_id\"]\n        .as_str()\n        .unwrap_or_default()\n        .to_owned();",
         "        correlation_id = %event.correlation_id.as_str().unwrap_or_default(),",
+        "    let page = reqwest::get(system().url(\"/docs\")).await.unwrap();",
+        "    let response = reqwest::Client::new()\n        .post(system.url(\"/products\"))",
     ] {
         assert!(!caught(old).is_empty(), "not caught: {old}");
     }
@@ -170,6 +197,7 @@ fn the_rules_catch_the_old_patterns_and_spare_legitimate_defaults() {
         "        let items = output\n            .items\n            .unwrap_or_default()\n            .into_iter();",
         "            id_token: result.id_token.unwrap_or_default(),",
         "    // Not a Dynamo(String): the SDK error stays the source.",
+        "    let response = system\n        .http()\n        .post(system.url(\"/products\"))",
     ] {
         assert_eq!(caught(legitimate), Vec::<&str>::new(), "{legitimate}");
     }

@@ -102,14 +102,16 @@ async fn every_saved_query_reads_fields_its_functions_write() {
     let config = system.sdk_config().await;
 
     // A request to a service: its access line.
-    reqwest::Client::new()
+    system
+        .http()
         .get(system.url("/orders"))
         .bearer_auth(&system.customer_token)
         .send()
         .await
         .unwrap();
     // A failed login: the audit line.
-    reqwest::Client::new()
+    system
+        .http()
         .post(system.url("/auth/login"))
         .json(&json!({"email": "customer@shop.local", "password": "not-the-Password1"}))
         .send()

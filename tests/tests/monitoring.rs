@@ -27,7 +27,8 @@ async fn subscribe(topic_name: &str, queue_name: &str) -> String {
         .unwrap();
     let queue_arn = format!("arn:aws:sqs:{}:123456789012:{queue_name}", system.region);
     let topic_arn = format!("arn:aws:sns:{}:123456789012:{topic_name}", system.region);
-    let subscribed = reqwest::Client::new()
+    let subscribed = system
+        .http()
         .post(system.edge())
         .header("authorization", devstack::emulator::scope_header("sns"))
         .form(&[
@@ -110,12 +111,15 @@ async fn a_message_parked_in_a_dlq_fires_its_alarm_and_the_topic_delivers_the_no
 
 /// How many data points each metric widget of a dashboard page was drawn with, by title.
 async fn widgets(dashboard: &str) -> Vec<(String, u64)> {
-    let page = reqwest::get(format!(
-        "{}/_devstack/dashboards/{dashboard}",
-        system().edge()
-    ))
-    .await
-    .unwrap();
+    let page = system()
+        .http()
+        .get(format!(
+            "{}/_devstack/dashboards/{dashboard}",
+            system().edge()
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200, "{dashboard} is served");
     let html = page.text().await.unwrap();
     html.split(r#"<section class="widget metric" data-points=""#)

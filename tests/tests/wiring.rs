@@ -16,7 +16,8 @@ use system_tests::system;
 async fn a_catalog_write_reaches_a_bus_subscriber_function() {
     let system = system();
     let sku = format!("WIRE-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
-    let response = reqwest::Client::new()
+    let response = system
+        .http()
         .post(system.url("/products"))
         .bearer_auth(&system.admin_token)
         .header("x-correlation-id", "wiring-test")
@@ -151,7 +152,8 @@ async fn a_failing_rule_target_is_tried_three_times_then_parked_or_lost_never_se
         .await;
 
     let sku = format!("FAIL-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
-    let response = reqwest::Client::new()
+    let response = system
+        .http()
         .post(system.url("/products"))
         .bearer_auth(&system.admin_token)
         .json(&json!({"sku": sku, "name": "fail-the-recorder", "price_cents": 100, "currency": "EUR"}))
@@ -274,7 +276,8 @@ async fn a_parked_event_completes_when_redriven() {
     let fault = system
         .arm_fault("FlakyRecorderFunction", &sku, json!({"type": "fail"}), 3)
         .await;
-    let response = reqwest::Client::new()
+    let response = system
+        .http()
         .post(system.url("/products"))
         .bearer_auth(&system.admin_token)
         .json(&json!({"sku": sku, "name": "flaky-recorder", "price_cents": 100, "currency": "EUR"}))

@@ -21,7 +21,8 @@ pub async fn call(
     body: Option<&Value>,
     key: Option<&str>,
 ) -> Reply {
-    let mut request = reqwest::Client::new()
+    let mut request = system()
+        .http()
         .request(method, system().url(path))
         .bearer_auth(token);
     if let Some(body) = body {
@@ -127,7 +128,7 @@ pub async fn order_when(id: &str, token: &str, ready: impl Fn(&Value) -> bool) -
 pub async fn another_customer() -> String {
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "Another-Passw0rd-1";
-    let client = reqwest::Client::new();
+    let client = system().http();
     let signup = client
         .post(system().url("/auth/signup"))
         .json(&json!({"email": email, "password": password, "name": "Other"}))
