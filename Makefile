@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 BUILD := cargo build --workspace --bins --tests --locked
 BIN   := $(or $(CARGO_TARGET_DIR),target)/debug
 
-.PHONY: help venv build run redrive load fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
+.PHONY: help venv build run redrive load saga-express fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
 
 help:
 	@echo "make build      every binary and test, as make test builds them (make run and make test then rebuild nothing)"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
 	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
+	@echo "make saga-express  the saga suite on a devstack whose saga is an Express workflow"
 	@echo "make fuzz       schemathesis against the gateway's OpenAPI document on a devstack of its own: no 5xx, no undocumented answer"
 	@echo "make redrive    send what waits in the running stack's failure queues back to its source"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
@@ -86,6 +87,13 @@ bench:
 # limits it to those queues.
 redrive: build
 	$(BIN)/devstack redrive $(QUEUES)
+
+# The saga suite (tests/tests/saga.rs, cancellation.rs) on a devstack of its own whose
+# place-order saga is an Express workflow (SagaWorkflowType=EXPRESS); make test runs it on the
+# default, Standard. Express keeps no execution history and deduplicates no execution names:
+# the suite reads runs from the saga's log and the starter's claims keep one saga per order.
+saga-express: venv
+	SHOP_SAGA_WORKFLOW=EXPRESS cargo test --workspace --locked --test saga --test cancellation
 
 # Needs a running stack (`make run` in another terminal).
 load: build

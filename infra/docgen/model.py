@@ -471,7 +471,18 @@ def _choice(choice):
     return f"{choice['Variable']} {operators[0]} {json.dumps(choice[operators[0]])}"
 
 
-def _machines(expanded, resources, aliases, local_files, template_dir):
+def _workflow_type(kind, parameters):
+    """The workflow type as the page says it: a parameter's default and its choices."""
+    if isinstance(kind, dict) and set(kind) == {"Ref"} and kind["Ref"] in parameters:
+        parameter = parameters[kind["Ref"]]
+        choices = " or ".join(parameter.get("AllowedValues", []))
+        return f"{parameter.get('Default', '')} (template parameter {kind['Ref']}: {choices})"
+    if not isinstance(kind, str):
+        raise ModelError(f"a state machine's type is neither a word nor a parameter: {kind}")
+    return kind
+
+
+def _machines(expanded, resources, aliases, local_files, template_dir, parameters):
     machines = []
     for logical_id, resource in expanded.items():
         if resource["Type"] != "AWS::StepFunctions::StateMachine":
@@ -488,7 +499,7 @@ def _machines(expanded, resources, aliases, local_files, template_dir):
         machines.append(
             StateMachine(
                 logical_id=logical_id,
-                kind=props.get("StateMachineType", "STANDARD"),
+                kind=_workflow_type(props.get("StateMachineType", "STANDARD"), parameters),
                 # As the pages link it: beside infra/template.yaml in the repository.
                 definition="infra/" + path.relative_to(template_dir).as_posix(),
                 start=definition["StartAt"],
@@ -738,7 +749,12 @@ def load(template_path=None, schemas_dir=None):
         streams=_streams(expanded, resources, aliases),
         invoke_configs=_invoke_configs(expanded, resources, aliases),
         machines=_machines(
-            expanded, resources, aliases, local_files, template_path.resolve().parent
+            expanded,
+            resources,
+            aliases,
+            local_files,
+            template_path.resolve().parent,
+            transformed.get("Parameters", {}),
         ),
         tables=_tables(expanded),
         queues=sorted(i for i, t in resources.items() if t == "AWS::SQS::Queue"),

@@ -1,8 +1,10 @@
 //! The place-order saga on devstack, end to end over HTTP: OrderPlaced on the bus starts the
 //! state machine, which reserves stock, authorizes payment and confirms, or compensates.
 //! Every case checks the order, the stock, the payment and the card provider's books
-//! together, and the states the execution went through with each task's attempts, from Step
-//! Functions' history: one test per row of the failure matrix in docs/sagas.md.
+//! together, and the states the execution went through with each task's attempts, from the
+//! saga's execution log (which both workflow types write; Express keeps no history): one test
+//! per row of the failure matrix in docs/sagas.md. `SHOP_SAGA_WORKFLOW=EXPRESS` runs the suite
+//! on an Express saga (`make saga-express`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -46,7 +48,7 @@ fn id(order: &Value) -> &str {
     order["order_id"].as_str().unwrap()
 }
 
-/// A run as the history lists it: each state with its task's attempts.
+/// A run as the execution log lists it: each state with its task's attempts.
 fn run(status: &str, steps: &[(&str, u32)]) -> SagaRun {
     SagaRun {
         status: status.to_owned(),
@@ -323,6 +325,8 @@ async fn the_same_order_placed_event_twice_is_delivered_twice_and_runs_one_saga(
             ("SagaAlreadyStarted", &event_id)
         ]
     );
+    // The starter's own claim refused it, not Step Functions' names (Express has none).
+    assert_eq!(starts[1]["refused_by"], "claim", "{starts:?}");
 
     assert_eq!(
         executions_of(std::slice::from_ref(&id)).await,
@@ -387,4 +391,30 @@ async fn twenty_concurrent_orders_for_the_last_five_units_confirm_exactly_five()
         (Some(0), Some(5)),
         "never below zero"
     );
+}
+
+#[tokio::test]
+async fn the_saga_runs_as_the_workflow_type_the_stack_was_started_with() {
+    let wanted =
+        std::env::var(system_tests::SAGA_WORKFLOW_ENV).unwrap_or_else(|_| "STANDARD".to_owned());
+    let sfn = aws_sdk_sfn::Client::new(&system().sdk_config().await);
+    let arn = if let Some(arn) = &system().place_order_state_machine {
+        arn.clone()
+    } else {
+        let machines = sfn.list_state_machines().send().await.unwrap();
+        machines
+            .state_machines()
+            .iter()
+            .find(|m| m.name().ends_with("-PlaceOrderStateMachine"))
+            .unwrap()
+            .state_machine_arn()
+            .to_owned()
+    };
+    let machine = sfn
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(machine.r#type().as_str(), wanted);
 }

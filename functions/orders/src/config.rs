@@ -6,7 +6,7 @@ use shop_aws::{ConfigError, MissingSetting, Stage, required_env, settings};
 use shop_events::ParkingQueue;
 
 use crate::{
-    adapters::{CardTokenSealer, EventStore, ProductCopies, ReadModel},
+    adapters::{CardTokenSealer, EventStore, ProductCopies, ReadModel, SagaClaims},
     entrypoints::projector::Projector,
     service::Orders,
 };
@@ -44,6 +44,14 @@ pub fn product_copies(client: &Client) -> Result<ProductCopies, MissingSetting> 
     Ok(ProductCopies::new(
         client.clone(),
         required_env("PRODUCTS_TABLE")?,
+    ))
+}
+
+/// The saga starter's claims (`SAGA_CLAIMS_TABLE`); only `orders-saga-starter` writes them.
+pub fn saga_claims(client: &Client) -> Result<SagaClaims, MissingSetting> {
+    Ok(SagaClaims::new(
+        client.clone(),
+        required_env("SAGA_CLAIMS_TABLE")?,
     ))
 }
 

@@ -28,6 +28,9 @@ pub enum Counter {
     AccessDenied,
     /// A scheduled rule fired and invoked its function (scope: the rule's logical id).
     ScheduledRun,
+    /// An AWS API call that passed the edge to the emulator (scope: its `X-Amz-Target`, e.g.
+    /// `TrentService.Encrypt`): what is billed per request, for the cost model.
+    AwsCall,
 }
 
 impl Counter {
@@ -42,6 +45,7 @@ impl Counter {
             Self::FaultFired => "FaultFired",
             Self::AccessDenied => "AccessDenied",
             Self::ScheduledRun => "ScheduledRun",
+            Self::AwsCall => "AwsCall",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod cargo;
 pub mod counters;
 pub mod edge;
 pub mod emulator;
+pub mod execution_logs;
 pub mod faults;
 pub mod gateway;
 pub mod iam;

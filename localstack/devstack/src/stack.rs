@@ -15,6 +15,7 @@ use crate::{
     counters::Counters,
     edge::{AppClients, Edge},
     emulator::{Emulator, EmulatorError},
+    execution_logs::{self, ExecutionLogs},
     faults::Faults,
     gateway::{Authorizer, Cors, Gateway, Route, RouteTable},
     iam::{self, ExecutionRoles, Role},
@@ -128,6 +129,7 @@ pub const LOCAL_DIFFERENCES: &[&str] = &[
     "a function at its concurrency limit (--concurrency) makes further invocations wait instead of throttling them (AWS answers TooManyRequestsException, and retries asynchronous events)",
     "rule targets without a RetryPolicy get 3 attempts with seconds of backoff (AWS: 185 over 24 hours)",
     "scheduled rules (Schedule events, rate(...) only) are fired by devstack, not created on the emulator; each fires 5 s after start-up, then every period",
+    "a state machine's execution log (Logging) is written once the execution has ended, all its events at once (AWS writes each as it happens); Express executions are named, listed and described like Standard ones (AWS does none of it)",
 ];
 
 /// What tests observe and perturb the stack with: the counters, the injected faults, and the
@@ -479,6 +481,9 @@ fn poll_metrics(
         .of_kind(ResourceKind::StateMachine)
         .filter_map(|m| attribute(&m.logical_id, Attribute::Ref))
         .collect();
+    // The template was checked when it was provisioned; a logging setting it cannot read
+    // leaves that machine unlogged.
+    let execution_logs = execution_logs::destinations(template, resolver).unwrap_or_default();
     vec![
         tokio::spawn(pollers::queues(
             clients.sqs.clone(),
@@ -491,6 +496,7 @@ fn poll_metrics(
             machines,
             monitoring.clone(),
             activity.watch(),
+            ExecutionLogs::new(clients, execution_logs),
         )),
     ]
 }

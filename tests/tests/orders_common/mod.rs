@@ -238,96 +238,115 @@ pub struct SagaRun {
     pub steps: Vec<(String, u32)>,
 }
 
-/// The order's place-order execution once it has ended, read from Step Functions' history.
+/// The order's place-order run once it has ended, read from the saga's execution log (the
+/// state machine logs every event to its log group). Step Functions keeps no history of an
+/// Express execution, so the suite reads what either workflow type writes.
 pub async fn saga_run(order_id: &str) -> SagaRun {
-    let sfn = aws_sdk_sfn::Client::new(&system().sdk_config().await);
-    let machine = place_order_machine(&sfn).await;
-    let execution_arn = format!(
-        "{}:{order_id}",
-        machine.replace(":stateMachine:", ":execution:")
-    );
-    let started = Instant::now();
-    let status = loop {
-        let described = sfn
-            .describe_execution()
-            .execution_arn(&execution_arn)
-            .send()
-            .await;
-        if let Ok(described) = described
-            && described.status().as_str() != "RUNNING"
-        {
-            break described.status().as_str().to_owned();
-        }
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "the saga of {order_id} never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let lines = saga_log(order_id).await;
     let mut steps: Vec<(String, u32)> = Vec::new();
-    let mut next_token = None;
+    let mut status = String::new();
+    for line in &lines {
+        let event_type = line["type"].as_str().unwrap_or_default();
+        if event_type.ends_with("StateEntered") {
+            let state = line["details"]["name"].as_str().unwrap_or_default();
+            steps.push((state.to_owned(), 0));
+        } else if event_type == "TaskScheduled"
+            && let Some((_, attempts)) = steps.last_mut()
+        {
+            *attempts += 1;
+        } else if let Some(outcome) = execution_outcome(event_type) {
+            outcome.clone_into(&mut status);
+        }
+    }
+    SagaRun { status, steps }
+}
+
+/// How many place-order executions ran for `order_ids`, each counted once it has ended.
+pub async fn executions_of(order_ids: &[String]) -> usize {
+    let mut count = 0;
+    for order_id in order_ids {
+        let lines = saga_log(order_id).await;
+        let mut executions: Vec<&str> = lines
+            .iter()
+            .filter_map(|line| line["execution_arn"].as_str())
+            .collect();
+        executions.sort_unstable();
+        executions.dedup();
+        count += executions.len();
+    }
+    count
+}
+
+/// An ended execution's status, from the log event that ended it.
+fn execution_outcome(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "ExecutionSucceeded" => "SUCCEEDED",
+        "ExecutionFailed" => "FAILED",
+        "ExecutionTimedOut" => "TIMED_OUT",
+        "ExecutionAborted" => "ABORTED",
+        _ => return None,
+    })
+}
+
+/// The order's execution log lines (JSON), in the order they happened, once every execution
+/// of the order has ended; waits up to two minutes for them (AWS delivers a run's log within
+/// seconds, devstack once the run has ended).
+async fn saga_log(order_id: &str) -> Vec<Value> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&system().sdk_config().await);
+    let group = format!("/aws/vendedlogs/states/{}-place-order", system().stack_name);
+    let started = Instant::now();
     loop {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(&execution_arn)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .unwrap();
-        for event in page.events() {
-            if let Some(entered) = event.state_entered_event_details() {
-                steps.push((entered.name().to_owned(), 0));
-            } else if event.r#type().as_str() == "TaskScheduled"
-                && let Some((_, attempts)) = steps.last_mut()
-            {
-                *attempts += 1;
+        let mut lines = Vec::new();
+        let mut next_token = None;
+        loop {
+            let page = logs
+                .filter_log_events()
+                .log_group_name(&group)
+                .filter_pattern(format!("\"{order_id}\""))
+                .set_next_token(next_token)
+                .send()
+                .await
+                .unwrap();
+            lines.extend(
+                page.events()
+                    .iter()
+                    .filter_map(|event| serde_json::from_str::<Value>(event.message()?).ok())
+                    // The execution's name is the order's id (an Express ARN adds a suffix).
+                    .filter(|line| {
+                        line["execution_arn"]
+                            .as_str()
+                            .is_some_and(|arn| arn.split(':').any(|part| part == order_id))
+                    }),
+            );
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
             }
         }
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            return SagaRun { status, steps };
-        }
-    }
-}
-
-/// How many place-order executions are named after one of `order_ids`.
-pub async fn executions_of(order_ids: &[String]) -> usize {
-    let sfn = aws_sdk_sfn::Client::new(&system().sdk_config().await);
-    let machine = place_order_machine(&sfn).await;
-    let mut count = 0;
-    let mut next_token = None;
-    loop {
-        let page = sfn
-            .list_executions()
-            .state_machine_arn(&machine)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .unwrap();
-        count += page
-            .executions()
+        let number = |line: &Value, field: &str| {
+            line[field]
+                .as_str()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        lines.sort_by_key(|line| (number(line, "event_timestamp"), number(line, "id")));
+        let runs = lines
             .iter()
-            .filter(|execution| order_ids.iter().any(|id| id == execution.name()))
+            .filter_map(|line| line["execution_arn"].as_str())
+            .collect::<std::collections::BTreeSet<_>>();
+        let ended = lines
+            .iter()
+            .filter(|line| execution_outcome(line["type"].as_str().unwrap_or_default()).is_some())
             .count();
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            return count;
+        if !runs.is_empty() && ended == runs.len() {
+            return lines;
         }
+        assert!(
+            started.elapsed() < Duration::from_mins(2),
+            "the saga of {order_id} never ended in its log: {lines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-async fn place_order_machine(sfn: &aws_sdk_sfn::Client) -> String {
-    if let Some(arn) = &system().place_order_state_machine {
-        return arn.clone();
-    }
-    let machines = sfn.list_state_machines().send().await.unwrap();
-    machines
-        .state_machines()
-        .iter()
-        .find(|m| m.name().ends_with("-PlaceOrderStateMachine"))
-        .unwrap()
-        .state_machine_arn()
-        .to_owned()
 }
 
 /// Checks the order's final status and reason, the SKU's available units and the payment's

@@ -7,6 +7,7 @@ mod capacity;
 mod cloudwatch;
 mod cognito;
 mod lambda_api;
+mod metrics;
 
 pub use cognito::AppClients;
 
@@ -72,6 +73,7 @@ impl Edge {
             .route("/_devstack/dashboards", get(dashboards))
             .route("/_devstack/dashboards/{name}", get(dashboard))
             .merge(lambda_api::routes())
+            .merge(metrics::routes())
             .fallback(proxy)
             .with_state(self)
     }
@@ -320,6 +322,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
             refusal.error_type,
             &refusal.message,
         );
+    }
+    if let Some(target) = target {
+        edge.controls.counters.add(Counter::AwsCall, target);
     }
     let (body, metered) = capacity::meter(target, body);
     let mut upstream = edge

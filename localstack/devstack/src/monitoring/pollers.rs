@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::{MetricKey, Monitoring};
-use crate::activity::Watcher;
+use crate::{activity::Watcher, execution_logs::ExecutionLogs};
 
 /// The shortest time between two reads, however busy the stack.
 const EVERY: Duration = Duration::from_secs(5);
@@ -71,12 +71,14 @@ pub async fn queues(
 
 /// Each execution of each state machine once started and once finished (`AWS/States`,
 /// `ExecutionsStarted`, `ExecutionsSucceeded`/`Failed`/`TimedOut`/`Aborted`, `ExecutionTime`,
-/// per `StateMachineArn`).
+/// per `StateMachineArn`); an ended execution's history is then written to its machine's log
+/// group ([`ExecutionLogs`]).
 pub async fn executions(
     sfn: aws_sdk_sfn::Client,
     machines: Vec<String>,
     monitoring: Monitoring,
     mut activity: Watcher,
+    logs: ExecutionLogs,
 ) {
     // Executions seen, and whether their end was recorded.
     let mut seen: HashMap<String, bool> = HashMap::new();
@@ -110,6 +112,9 @@ pub async fn executions(
                                 (stop.as_secs_f64() - execution.start_date.as_secs_f64()) * 1000.0;
                             monitoring.put(key("ExecutionTime"), millis, "Milliseconds");
                         }
+                        let (logs, machine) = (logs.clone(), machine.clone());
+                        let execution_arn = execution.execution_arn.clone();
+                        tokio::spawn(async move { logs.deliver(&machine, &execution_arn).await });
                     }
                     seen.insert(execution.execution_arn, ended);
                 }

@@ -119,6 +119,13 @@ impl Window {
     }
 }
 
+/// A metric's values added up, and how many there were.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    pub sum: f64,
+    pub samples: usize,
+}
+
 /// How long values are kept: enough for a dashboard's window and every alarm's periods.
 const RETENTION_MS: i64 = 6 * 60 * 60 * 1000;
 
@@ -154,6 +161,27 @@ impl MetricStore {
             let oldest = datum.at_ms - RETENTION_MS;
             values.retain(|(at, _)| *at >= oldest);
         }
+    }
+
+    /// Every metric's sum and sample count over everything kept (six hours): the counters a
+    /// run is measured by (`GET /_devstack/metrics`, the cost model's source).
+    pub fn totals(&self) -> Vec<(MetricKey, Totals)> {
+        let series = self.series.lock().expect("the metric store");
+        let mut totals: Vec<(MetricKey, Totals)> = series
+            .iter()
+            .map(|(key, values)| {
+                let sum = values.iter().map(|(_, value)| value).sum();
+                (
+                    key.clone(),
+                    Totals {
+                        sum,
+                        samples: values.len(),
+                    },
+                )
+            })
+            .collect();
+        totals.sort_by(|a, b| a.0.cmp(&b.0));
+        totals
     }
 
     /// `stat` of `key` in each period of `window`; `None` for a period without values (which
@@ -242,6 +270,38 @@ mod tests {
         assert_eq!(of("p99", &[7.0]), Some(7.0));
         assert_eq!(Stat::parse("p101"), None);
         assert_eq!(Stat::parse("Median"), None);
+    }
+
+    #[test]
+    fn totals_add_up_every_value_of_each_series() {
+        let store = MetricStore::default();
+        let invocations = MetricKey::new("AWS/Lambda", "Invocations", &[("FunctionName", "f")]);
+        let duration = MetricKey::new("AWS/Lambda", "Duration", &[("FunctionName", "f")]);
+        for at in [10, 20_000, 40_000_000] {
+            store.record(datum(&invocations, at, 1.0));
+        }
+        store.record(datum(&duration, 10, 4.5));
+        store.record(datum(&duration, 20, 5.5));
+        let totals = store.totals();
+        assert_eq!(
+            totals,
+            [
+                (
+                    duration,
+                    Totals {
+                        sum: 10.0,
+                        samples: 2
+                    }
+                ),
+                (
+                    invocations,
+                    Totals {
+                        sum: 3.0,
+                        samples: 3
+                    }
+                ),
+            ]
+        );
     }
 
     #[test]

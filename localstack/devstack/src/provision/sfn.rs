@@ -3,7 +3,7 @@
 use aws_sdk_sfn::{Client, types::StateMachineType};
 
 use super::ProvisionError;
-use crate::template::{Attribute, Resolver, Template};
+use crate::template::{Attribute, Resolver, StateMachine, Template, TemplateError};
 
 pub async fn provision(
     template: &Template,
@@ -29,6 +29,7 @@ pub async fn provision(
                 &resolver.resolve_string(value, &at)?,
             );
         }
+        let kind = workflow_type(&machine, resolver)?;
         let name = format!("{}-{}", resolver.stack(), machine.logical_id);
         let output = client
             .create_state_machine()
@@ -36,11 +37,7 @@ pub async fn provision(
             .definition(definition)
             // moto checks no IAM; the state machine's policies are not enforced locally.
             .role_arn(format!("arn:aws:iam::{}:role/devstack", resolver.account()))
-            .r#type(if machine.express {
-                StateMachineType::Express
-            } else {
-                StateMachineType::Standard
-            })
+            .r#type(kind)
             .send()
             .await
             .map_err(ProvisionError::aws(
@@ -53,4 +50,25 @@ pub async fn provision(
         resolver.set(id, Attribute::Ref, output.state_machine_arn);
     }
     Ok(())
+}
+
+/// The machine's workflow type, resolved: Step Functions takes `STANDARD` (the default) or
+/// `EXPRESS` and refuses anything else at creation, as devstack does here.
+fn workflow_type(
+    machine: &StateMachine,
+    resolver: &Resolver,
+) -> Result<StateMachineType, ProvisionError> {
+    let Some(kind) = &machine.kind else {
+        return Ok(StateMachineType::Standard);
+    };
+    let at = format!("{}.Properties.Type", machine.logical_id);
+    match resolver.resolve_string(kind, &at)?.as_str() {
+        "STANDARD" => Ok(StateMachineType::Standard),
+        "EXPRESS" => Ok(StateMachineType::Express),
+        other => Err(TemplateError::unsupported(
+            at,
+            format!("{other} is not a workflow type (STANDARD or EXPRESS)"),
+        )
+        .into()),
+    }
 }

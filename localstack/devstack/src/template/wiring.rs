@@ -15,7 +15,7 @@ use super::{
             CorsConfiguration, DestinationKind, DynamoDbEvent, EventBridgeRuleEvent,
             EventInvokeConfig, FunctionEventSource, FunctionProperties, FunctionResponseType,
             HttpApiEvent, HttpApiProperties, OnFailure, ScheduleEvent, StartingPosition,
-            StateMachineEventSource, StateMachineProperties, StateMachineType,
+            StateMachineEventSource, StateMachineProperties,
         },
     },
 };
@@ -191,7 +191,10 @@ pub struct StateMachine {
     pub definition_path: PathBuf,
     /// Unresolved substitutions for `${name}` placeholders in the definition.
     pub substitutions: BTreeMap<String, Value>,
-    pub express: bool,
+    /// The workflow type as the template gives it (`STANDARD` when absent), unresolved.
+    pub kind: Option<Value>,
+    /// The `Logging` property, unresolved: where and what Step Functions logs of executions.
+    pub logging: Option<Value>,
     pub rules: Vec<RuleSpec>,
 }
 
@@ -593,7 +596,8 @@ impl StateMachine {
             logical_id: resource.logical_id.clone(),
             definition_path: resource.base_dir.join(&properties.definition_uri),
             substitutions: properties.definition_substitutions.clone(),
-            express: properties.kind == Some(StateMachineType::Express),
+            kind: properties.kind.clone(),
+            logging: properties.logging.clone(),
             rules,
         })
     }
@@ -769,7 +773,7 @@ Resources:
     #[test]
     fn state_machines_are_read_with_their_type_and_definition_path() {
         let machines = shop().state_machines().unwrap();
-        assert!(machines[0].express);
+        assert_eq!(machines[0].kind, Some(Value::String("EXPRESS".into())));
         assert_eq!(
             machines[0].definition_path,
             PathBuf::from("machine.asl.json")

@@ -277,8 +277,10 @@ pub struct StateMachineProperties {
     pub definition_uri: String,
     #[serde(default)]
     pub definition_substitutions: BTreeMap<String, Value>,
+    /// `STANDARD` (the default) or `EXPRESS`, or an intrinsic that gives one (the template
+    /// lets a parameter choose), resolved when the machine is created.
     #[serde(rename = "Type")]
-    pub kind: Option<StateMachineType>,
+    pub kind: Option<Value>,
     #[serde(default)]
     pub events: BTreeMap<String, StateMachineEventSource>,
     /// Not enforced or recorded locally.
@@ -288,13 +290,6 @@ pub struct StateMachineProperties {
     pub tracing: Option<Value>,
     /// devstack names it `<stack>-<logical id>` like CloudFormation does without a name.
     pub name: Option<Value>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum StateMachineType {
-    Standard,
-    Express,
 }
 
 /// A state machine's event source; only EventBridge rules are emulated.
