@@ -10,13 +10,15 @@ use devstack::{
 
 const USAGE: &str = "usage: devstack redrive [QUEUE]...
        devstack metrics-coverage [DIR [EXCUSED]]
-       devstack [run] [--no-seed] [--no-build] [--release] [--quiet]
+       devstack [run] [--no-seed] [--no-build] [--no-reload] [--release] [--quiet]
                 [--port N] [--https-port N] [--edge-port N] [--endpoint URL]
                 [--template PATH]...
                 [--concurrency N] [--time-scale N] [--check]
 
   --no-seed      start without demo users and products
   --no-build     use the function binaries already built
+  --no-reload    keep running the binaries it started with; by default a rebuilt function
+                 (make build) serves the next invocations, as a redeploy of it would
   --release      build and run release binaries
   --quiet        do not print function logs (they still go to target/devstack/logs/)
   --port N       HTTP API port (default 3000; 0 picks a free one)
@@ -40,6 +42,7 @@ struct Cli {
     options: Options,
     seed: bool,
     check: bool,
+    reload: bool,
 }
 
 fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
@@ -54,6 +57,7 @@ fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
         options,
         seed: true,
         check: false,
+        reload: true,
     };
     let mut args = std::env::args().skip(1);
     let number = |value: Option<String>, flag: &str| -> Result<u16, String> {
@@ -66,6 +70,7 @@ fn parse(workspace: &std::path::Path) -> Result<Cli, String> {
             "run" => {}
             "--no-seed" => cli.seed = false,
             "--no-build" => cli.options.build = false,
+            "--no-reload" => cli.reload = false,
             "--release" => cli.options.release = true,
             "--quiet" => cli.options.echo_logs = false,
             "--check" => cli.check = true,
@@ -160,8 +165,14 @@ async fn main() -> ExitCode {
     );
 
     if !cli.check {
+        let reloading = cli
+            .reload
+            .then(|| tokio::spawn(devstack::lambda::reload::watch(stack.lambda.clone())));
         wait_for_shutdown().await;
         eprintln!("devstack: stopping …");
+        if let Some(task) = reloading {
+            task.abort();
+        }
     }
     stack.stop().await;
     ExitCode::SUCCESS

@@ -5,11 +5,13 @@
 //! - [`pool`]: a function's processes: started on demand up to a concurrency limit, restarted
 //!   after a crash, killed on timeout;
 //! - [`invoke`]: the Invoke API used by the edge, the gateway and the event sources;
-//! - [`versions`]: `$LATEST`, published versions and aliases, which deploys change.
+//! - [`versions`]: `$LATEST`, published versions and aliases, which deploys change;
+//! - [`reload`]: `devstack run` takes a rebuilt binary for the next invocations.
 
 pub mod destination;
 pub mod invoke;
 pub mod pool;
+pub mod reload;
 pub mod runtime_api;
 pub mod versions;
 
