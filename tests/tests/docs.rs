@@ -8,7 +8,12 @@ use system_tests::system;
 
 /// Status, content type and body of a GET without a token.
 async fn get(path: &str) -> (u16, String, Vec<u8>) {
-    let response = reqwest::get(system().url(path)).await.unwrap();
+    let response = system()
+        .http()
+        .get(system().url(path))
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let content_type = response
         .headers()
