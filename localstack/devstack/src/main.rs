@@ -248,7 +248,10 @@ fn print_banner(
         "  AWS edge    {}   (aws --endpoint-url {} --region {} ...)",
         e.edge_url, e.edge_url, e.region
     );
-    println!("  API docs    docs/api/*.openapi.json");
+    println!(
+        "  API docs    {}/docs   (Swagger UI; the document: docs/api/shop.openapi.json)",
+        e.api_url
+    );
     println!(
         "  Dashboards  {}/_devstack/dashboards   (alarms: {}/_devstack/alarms)",
         e.edge_url, e.edge_url
@@ -332,12 +335,12 @@ fn print_trust(ca_file: &std::path::Path) {
     let ca = ca_file.display();
     println!();
     println!("  Trust the local CA (kept across restarts; trust it once)");
-    println!("    curl --cacert {ca} ...");
-    println!(
-        "    SSL_CERT_FILE={ca}        # OpenSSL-based tools; this file replaces their default CAs"
-    );
+    println!("    curl --cacert {ca} ...   (or CURL_CA_BUNDLE={ca})");
     println!("    REQUESTS_CA_BUNDLE={ca}   # Python requests");
-    println!("    NODE_EXTRA_CA_CERTS={ca}  # Node.js, in addition to its own CAs");
+    println!(
+        "    SSL_CERT_FILE={ca}        # OpenSSL's defaults (Python's ssl, openssl), Go, Rust's native roots; it replaces their other CAs"
+    );
+    println!("    NODE_EXTRA_CA_CERTS={ca}  # Node.js, beside its own CAs");
     println!(
         "    Debian/Ubuntu: sudo cp {ca} /usr/local/share/ca-certificates/devstack-local-ca.crt && sudo update-ca-certificates"
     );
