@@ -17,7 +17,7 @@ BIN   := $(or $(CARGO_TARGET_DIR),target)/debug
 
 help:
 	@echo "make build      every binary and test, as make test builds them (make run and make test then rebuild nothing)"
-	@echo "make run        the whole shop locally (devstack): API on :3000, AWS edge on :4566, seeded"
+	@echo "make run        the whole shop locally (devstack): API on :3000 (HTTPS :3443), AWS edge on :4566, seeded"
 	@echo "make test       format check, clippy, every test (moto and devstack), template checks"
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"

@@ -526,7 +526,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_client_trusting_the_ca_is_answered_over_tls_and_one_without_it_is_refused() {
+    async fn a_client_trusting_the_ca_is_answered_over_tls_and_one_trusting_another_is_refused() {
         let dir = TempDir::new();
         let tls = LocalTls::load_or_create(&dir.0).expect("created");
         let address = serve_hello(&tls).await;
@@ -540,8 +540,13 @@ mod tests {
             assert_eq!(response.text().await.expect("a body"), "hello");
         }
 
-        // The operating system's roots only: the local CA is unknown to them.
-        let refused = reqwest::get(format!("https://127.0.0.1:{}/hello", address.port()))
+        // Another checkout's CA: the certificate is refused for its issuer, as by a client with
+        // the OS's roots (not those: a user who trusted this CA system-wide has it there).
+        let elsewhere = TempDir::new();
+        let other = LocalTls::load_or_create(&elsewhere.0).expect("another CA");
+        let refused = trusting(&other.ca_file, address)
+            .get(format!("https://127.0.0.1:{}/hello", address.port()))
+            .send()
             .await
             .expect_err("refused");
         let chain = crate::error_chain(&refused);
