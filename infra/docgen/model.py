@@ -147,6 +147,10 @@ class Local:
 
     api_port: int
     api_flag: str
+    https_port: int
+    https_flag: str
+    # The local CA's certificate, which HTTPS clients trust.
+    ca_file: str
     edge_port: int
     edge_flag: str
     host: str
@@ -659,8 +663,10 @@ def _local():
             r'"(--[a-z-]+)" => cli\.options\.(\w+_port) =', main.read_text()
         )
     }
-    if set(flags) != {"api_port", "edge_port"}:
-        raise ModelError(f"{main.relative_to(ROOT)}: cannot find the --port and --edge-port flags")
+    if set(flags) != {"api_port", "https_port", "edge_port"}:
+        raise ModelError(
+            f"{main.relative_to(ROOT)}: cannot find the --port, --https-port and --edge-port flags"
+        )
     # Every unchecked assumption below names the source line it rests on, so a change there
     # fails the generator instead of leaving a stale page.
     _find(src / "emulator.rs", r'\.env\("MOTO_PORT", edge_port', "MOTO_PORT set to the edge port")
@@ -691,6 +697,13 @@ def _local():
     return Local(
         api_port=int(_find(main, r"options\.api_port = (\d+);", "the API's default port").group(1)),
         api_flag=flags["api_port"],
+        https_port=int(
+            _find(main, r"options\.https_port = (\d+);", "the HTTPS port's default").group(1)
+        ),
+        https_flag=flags["https_port"],
+        ca_file=_find(stack, r'tls_dir: workspace\.join\("([^"]+)"\)', "the TLS folder").group(1)
+        + "/"
+        + _find(src / "tls.rs", r'pub const CA_FILE: &str = "([^"]+)"', "the CA file").group(1),
         edge_port=int(
             _find(main, r"options\.edge_port = (\d+);", "the edge's default port").group(1)
         ),

@@ -122,14 +122,16 @@ def _local_chart(model: Model) -> str:
     chart.node("client", "curl, tests, browser", "actor")
     chart.node("cli", "aws CLI, SDKs", "actor")
     chart.node(
-        "gateway", f"gateway {local.host}:{local.api_port}<br/>routes, JWT authorizer, CORS", "bus"
+        "gateway",
+        f"gateway {local.host}:{local.api_port}, HTTPS on :{local.https_port}<br/>routes, JWT authorizer, CORS",
+        "bus",
     )
     chart.node(
         "edge", f"edge {local.host}:{local.edge_port}<br/>Lambda API, devstack endpoints", "bus"
     )
     chart.node("moto", f"moto {local.host}:free port", "box")
     chart.node("functions", "function processes<br/>a Runtime API each, on a free port", "box")
-    chart.edge("client", "gateway", "HTTP")
+    chart.edge("client", "gateway", "HTTPS or HTTP")
     chart.edge("cli", "edge", "AWS APIs")
     chart.edge("gateway", "functions", "payload 2.0 events")
     chart.edge("functions", "edge", "AWS_ENDPOINT_URL")
@@ -156,6 +158,13 @@ def _local(model: Model) -> str:
     local = model.local
     ports = [
         [code(local.api_port), "the HTTP API (the gateway)", code(local.api_flag)],
+        [
+            code(local.https_port),
+            f"the same API over HTTPS, its certificate issued by the local CA {code(local.ca_file)} "
+            "(created on the first start, then kept); the stack's own functions are given the "
+            "plain-HTTP URL",
+            code(local.https_flag),
+        ],
         [
             code(local.edge_port),
             "the AWS edge: every AWS API, one port; the Lambda Invoke API and devstack's endpoints are answered here, the rest is passed to moto after checking the caller's role",
