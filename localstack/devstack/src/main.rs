@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 use devstack::{
     seed::{self, Seeded},
-    stack::{Options, Stack},
+    stack::{Endpoints, Options, Stack},
 };
 
 const USAGE: &str = "usage: devstack redrive [QUEUE]...
@@ -294,28 +294,7 @@ fn print_banner(
                 .join(", "),
             seed::STOCK_PER_PRODUCT
         );
-        println!();
-        println!("  Try it");
-        println!("    curl -s {}/products", e.api_url);
-        println!(
-            "    curl -s --cacert {} {}/products",
-            relative(&e.ca_file),
-            e.https_url
-        );
-        println!(
-            "    TOKEN=$(cat target/devstack/admin.token)     # the admin's access token, valid 60 min"
-        );
-        println!(
-            "    curl -si -X POST {}/products -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\\n      -d '{{\"sku\":\"LAMP-1\",\"name\":\"Desk lamp\",\"price_cents\":4500,\"currency\":\"EUR\"}}'",
-            e.api_url
-        );
-        // Through the API, as on AWS: the app client lets no one check a password with Cognito
-        // directly, past auth's lockout and audit.
-        println!("    # a fresh token: log in through the API");
-        println!(
-            "    curl -s -X POST {}/auth/login -H 'content-type: application/json' \\\n      -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
-            e.api_url, seeded.admin.email, seeded.admin.password
-        );
+        print_try_it(e, &seeded.admin, &relative(&e.ca_file));
     }
     print_trust(&e.ca_file);
     if !stack.notes.is_empty() {
@@ -327,6 +306,28 @@ fn print_banner(
     }
     println!();
     println!("  Ctrl-C stops everything.");
+}
+
+/// A copy-paste walkthrough against the running API, as the seeded admin.
+fn print_try_it(e: &Endpoints, admin: &seed::User, ca: &str) {
+    println!();
+    println!("  Try it");
+    println!("    curl -s {}/products", e.api_url);
+    println!("    curl -s --cacert {ca} {}/products", e.https_url);
+    println!(
+        "    TOKEN=$(cat target/devstack/admin.token)     # the admin's access token, valid 60 min"
+    );
+    println!(
+        "    curl -si -X POST {}/products -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\\n      -d '{{\"sku\":\"LAMP-1\",\"name\":\"Desk lamp\",\"price_cents\":4500,\"currency\":\"EUR\"}}'",
+        e.api_url
+    );
+    // Through the API, as on AWS: the app client lets no one check a password with Cognito
+    // directly, past auth's lockout and audit.
+    println!("    # a fresh token: log in through the API");
+    println!(
+        "    curl -s -X POST {}/auth/login -H 'content-type: application/json' \\\n      -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
+        e.api_url, admin.email, admin.password
+    );
 }
 
 /// How to make clients accept the HTTPS API's certificate: trust the local CA, once (it is
