@@ -65,7 +65,7 @@ impl TimedCall {
     }
 
     pub fn duration(&self) -> Duration {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 }
 
@@ -130,8 +130,10 @@ pub async fn cold_start(launch: &Launch, proxy: &RecordingProxy) -> Result<ColdS
         .await;
     let calls = proxy.take();
     let _ = child.kill().await;
+    // A process that left a child of its own behind keeps the pipes open: read what is there,
+    // then stop waiting.
     for reader in readers.into_iter().flatten() {
-        let _ = reader.await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
     }
     let lines: Vec<(Duration, String)> = std::mem::take(&mut *lines.lock().expect("lines lock"))
         .into_iter()

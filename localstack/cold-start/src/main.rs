@@ -1,8 +1,10 @@
 //! `make bench-cold`: cold starts of release Lambda binaries against moto, with the echo floor
 //! beside them (what is measured and how: the crate's documentation, `src/lib.rs`).
 //!
-//! `cold-start --binaries DIR [--runs N] [--warmup N] [--out FILE] [--no-breakdown]`, where DIR
-//! holds cargo-lambda's `<binary>/bootstrap` folders.
+//! `cold-start --binaries DIR [--runs N] [--warmup N] [--out FILE] [--no-breakdown]
+//! [--env NAME=VALUE ...]`, where DIR holds cargo-lambda's `<binary>/bootstrap` folders and
+//! `--env` gives every process one more variable, to measure a variant (e.g. another
+//! `SSL_CERT_FILE`) without building anything.
 
 use std::{
     collections::HashMap,
@@ -34,6 +36,7 @@ struct Settings {
     warmup: usize,
     out: PathBuf,
     breakdown: bool,
+    variant: Vec<(String, String)>,
 }
 
 fn settings(workspace: &Path) -> Result<Settings, String> {
@@ -43,6 +46,7 @@ fn settings(workspace: &Path) -> Result<Settings, String> {
         warmup: 1,
         out: workspace.join("target/cold-start/runs.json"),
         breakdown: true,
+        variant: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -54,6 +58,13 @@ fn settings(workspace: &Path) -> Result<Settings, String> {
             "--warmup" => settings.warmup = number(value()?)?,
             "--out" => settings.out = PathBuf::from(value()?),
             "--no-breakdown" => settings.breakdown = false,
+            "--env" => {
+                let pair = value()?;
+                let (name, value) = pair
+                    .split_once('=')
+                    .ok_or(format!("--env needs NAME=VALUE, not {pair}"))?;
+                settings.variant.push((name.to_owned(), value.to_owned()));
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -176,7 +187,7 @@ fn prepare(
         let identity = identity(plan, subject)?;
         let sample_file = workspace.join("events/samples").join(subject.sample);
         let sample: serde_json::Value = serde_json::from_slice(&std::fs::read(&sample_file)?)?;
-        let environment = subjects::environment(
+        let mut environment = subjects::environment(
             &identity,
             Surroundings {
                 endpoint: &proxy.url,
@@ -184,6 +195,8 @@ fn prepare(
                 rust_log: settings.breakdown.then_some("info,shop_aws=debug"),
             },
         );
+        environment.retain(|(name, _)| settings.variant.iter().all(|(n, _)| n != name));
+        environment.extend(settings.variant.iter().cloned());
         prepared.push(Prepared {
             subject: *subject,
             launch: Launch {

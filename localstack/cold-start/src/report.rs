@@ -1,7 +1,7 @@
 //! From the runs of each function to the figures of the table: medians, the time in AWS calls,
 //! what remains, and init split into its parts.
 
-use std::time::Duration;
+use std::{fmt::Write, time::Duration};
 
 use serde_json::{Value, json};
 
@@ -34,13 +34,13 @@ fn covered(mut spans: Vec<(Duration, Duration)>) -> Duration {
         current = match current {
             Some((s, e)) if start <= e => Some((s, e.max(end))),
             Some((s, e)) => {
-                total += e - s;
+                total += e.saturating_sub(s);
                 Some((start, end))
             }
             None => Some((start, end)),
         };
     }
-    total + current.map_or(Duration::ZERO, |(s, e)| e - s)
+    total + current.map_or(Duration::ZERO, |(s, e)| e.saturating_sub(s))
 }
 
 /// One run's figures.
@@ -72,10 +72,10 @@ fn init_parts(run: &ColdStart) -> Vec<(&'static str, Duration)> {
     let first_call = init_calls.first().map(|c| c.start);
     let last_end = init_calls.last().map(|c| c.end);
     let marks: [(&'static str, Option<Duration>); 4] = [
-        ("exec → logging ready", line_at(run, LOGGING_READY)),
-        ("→ SDK config loaded", line_at(run, SDK_LOADED)),
-        ("→ first AWS request sent", first_call),
-        ("→ last init AWS answer", last_end),
+        (PARTS[0], line_at(run, LOGGING_READY)),
+        (PARTS[1], line_at(run, SDK_LOADED)),
+        (PARTS[2], first_call),
+        (PARTS[3], last_end),
     ];
     if marks.iter().all(|(_, at)| at.is_none()) {
         return Vec::new();
@@ -84,7 +84,7 @@ fn init_parts(run: &ColdStart) -> Vec<(&'static str, Duration)> {
     let mut previous = Duration::ZERO;
     for (part, at) in marks {
         if let Some(at) = at.filter(|at| *at >= previous) {
-            parts.push((part, at - previous));
+            parts.push((part, at.saturating_sub(previous)));
             previous = at;
         }
     }
@@ -193,8 +193,9 @@ pub fn table(summaries: &[Summary], floor: &Summary) -> String {
     );
     for s in summaries {
         let ratio = s.remainder.as_secs_f64() / floor.remainder.as_secs_f64().max(1e-9);
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {ratio:.2}× | {} | {} |\n",
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {ratio:.2}× | {} | {} |",
             s.binary,
             s.work,
             ms(s.init),
@@ -204,23 +205,38 @@ pub fn table(summaries: &[Summary], floor: &Summary) -> String {
             ms(s.remainder),
             mb(s.size),
             mb(s.zipped),
-        ));
+        );
     }
     out
 }
 
-/// Each function's init in its parts (medians of each part, so they need not add up exactly).
+/// The parts of init, in order, as [`init_parts`] names them.
+const PARTS: [&str; 6] = [
+    "exec → logging ready",
+    "→ SDK config loaded",
+    "→ first AWS request sent",
+    "→ last init AWS answer",
+    "→ first next (runtime start)",
+    "of which in init AWS calls",
+];
+
+/// Each function's init in its parts, in Markdown (medians of each part, so they need not add
+/// up exactly; a part whose mark the function did not log is folded into the next).
 pub fn breakdown(summaries: &[Summary]) -> String {
-    let mut out = String::new();
+    let mut out = String::from("| function | init (ms) |");
+    for part in PARTS {
+        let _ = write!(out, " {part} |");
+    }
+    out.push_str(" the proxy's share of all AWS calls |\n|---|---:|");
+    out.push_str(&"---:|".repeat(PARTS.len() + 1));
+    out.push('\n');
     for s in summaries.iter().filter(|s| !s.parts.is_empty()) {
-        out.push_str(&format!("{} (init {} ms):", s.binary, ms(s.init)));
-        for (part, time) in &s.parts {
-            out.push_str(&format!(" {part} {};", ms(*time)));
+        let _ = write!(out, "| {} | {} |", s.binary, ms(s.init));
+        for part in PARTS {
+            let time = s.parts.iter().find(|(p, _)| *p == part);
+            let _ = write!(out, " {} |", time.map_or_else(String::new, |(_, t)| ms(*t)));
         }
-        out.push_str(&format!(
-            " the recording proxy's own share of the AWS calls: {} ms\n",
-            ms(s.proxy)
-        ));
+        let _ = writeln!(out, " {} |", ms(s.proxy));
     }
     out
 }
