@@ -1,8 +1,11 @@
 //! What devstack's stream pollers and the auth service rely on from moto, as patched by
 //! `localstack/moto/launcher.py`: without the patches a stream consumer stalls after the first
 //! cancelled transaction, the admin login flow signs in users who never confirmed, the bus's
-//! event log group cannot be read with the SDK, and concurrent conditional writes to one item
-//! both pass their condition (a counter used as a gate lets too many through).
+//! event log group cannot be read with the SDK, concurrent conditional writes to one item
+//! both pass their condition (a counter used as a gate lets too many through), and shard
+//! iterators are kept forever. The patches that only make moto cheaper (a cancelled
+//! transaction undone from a journal, the service of a request remembered) must answer as moto
+//! did.
 
 #![allow(clippy::unwrap_used)]
 
@@ -387,4 +390,195 @@ async fn concurrent_conditional_updates_of_one_item_pass_exactly_as_often_as_the
         .filter(|ok| *ok)
         .count();
     assert_eq!(passed, 5);
+}
+
+/// A cancelled transaction writes nothing: not its puts, not its updates of existing items, and
+/// no stream records. The launcher undoes it from a journal where moto restored whole copies.
+#[tokio::test]
+async fn a_cancelled_transaction_writes_nothing_and_puts_nothing_on_the_stream() {
+    use aws_sdk_dynamodb::types::Update;
+    let config = Moto::shared().sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, stream, shard) = table_with_stream(&dynamodb, &streams).await;
+    put(&dynamodb, &table, "counter").await;
+    let mut open = iterator(&streams, &stream, &shard, ShardIteratorType::Latest, None).await;
+    let transaction = |gate: &'static str| {
+        dynamodb
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&table)
+                            .item("id", AttributeValue::S("new".into()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(&table)
+                            .key("id", AttributeValue::S("counter".into()))
+                            .update_expression("ADD n :one")
+                            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&table)
+                            .item("id", AttributeValue::S(gate.into()))
+                            .condition_expression("attribute_not_exists(id)")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+    };
+    let counter = async || {
+        dynamodb
+            .get_item()
+            .table_name(&table)
+            .key("id", AttributeValue::S("counter".into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap()
+            .get("n")
+            .map(|n| n.as_n().unwrap().clone())
+    };
+
+    assert!(
+        transaction("counter").await.is_err(),
+        "the third write's condition fails"
+    );
+    let new = dynamodb
+        .get_item()
+        .table_name(&table)
+        .key("id", AttributeValue::S("new".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(new.item.is_none(), "the put before the failure is undone");
+    assert_eq!(
+        counter().await,
+        None,
+        "the update before the failure is undone"
+    );
+    let after_cancel = streams
+        .get_records()
+        .shard_iterator(&open)
+        .send()
+        .await
+        .unwrap();
+    assert!(after_cancel.records().is_empty());
+    open = after_cancel.next_shard_iterator.unwrap();
+
+    transaction("gate").await.unwrap();
+    assert_eq!(counter().await.as_deref(), Some("1"));
+    let after_commit = streams
+        .get_records()
+        .shard_iterator(&open)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after_commit.records().len(), 3, "one record per write");
+}
+
+/// DynamoDB Streams refuses a shard iterator 15 minutes after handing it out; moto kept every
+/// one forever. Here the launcher is told the lifetime is a second.
+#[tokio::test]
+async fn a_shard_iterator_expires_as_dynamodb_streams_expires_it() {
+    use aws_sdk_dynamodbstreams::operation::get_records::GetRecordsError;
+    let moto = Moto::start_with_env(&[("SHOP_MOTO_ITERATOR_LIFETIME_SECONDS", "1")]);
+    let config = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, stream, shard) = table_with_stream(&dynamodb, &streams).await;
+    put(&dynamodb, &table, "a").await;
+    let handed_out = iterator(
+        &streams,
+        &stream,
+        &shard,
+        ShardIteratorType::TrimHorizon,
+        None,
+    )
+    .await;
+    let read = async || {
+        streams
+            .get_records()
+            .shard_iterator(&handed_out)
+            .send()
+            .await
+    };
+    assert_eq!(read().await.unwrap().records().len(), 1);
+    assert_eq!(
+        read().await.unwrap().records().len(),
+        1,
+        "an iterator may be read again while it lives"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let expired = read().await.unwrap_err();
+    assert!(
+        matches!(
+            expired.as_service_error(),
+            Some(GetRecordsError::ExpiredIteratorException(_))
+        ),
+        "{expired:?}"
+    );
+    let fresh = iterator(
+        &streams,
+        &stream,
+        &shard,
+        ShardIteratorType::TrimHorizon,
+        None,
+    )
+    .await;
+    let again = streams
+        .get_records()
+        .shard_iterator(fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.records().len(), 1, "a fresh iterator reads the shard");
+}
+
+/// DynamoDB and DynamoDB Streams share the signing name `dynamodb`: the launcher remembers the
+/// service per credential scope and X-Amz-Target prefix, so each still reaches its own.
+#[tokio::test]
+async fn services_that_share_a_signing_name_are_still_told_apart() {
+    let config = Moto::shared().sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&config);
+    let (table, stream, _) = table_with_stream(&dynamodb, &streams).await;
+    for _ in 0..2 {
+        let listed = streams
+            .list_streams()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.streams()[0].stream_arn(), Some(stream.as_str()));
+        let described = dynamodb
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            described.table().unwrap().latest_stream_arn(),
+            Some(stream.as_str())
+        );
+    }
 }

@@ -52,9 +52,16 @@ impl Moto {
                 process: None,
             };
         }
+        Self::start_with_env(&[])
+    }
+
+    /// Starts a moto server of its own with these environment variables (settings of the
+    /// launcher a test changes), whatever [`ENDPOINT_ENV`] says.
+    pub fn start_with_env(variables: &[(&str, &str)]) -> Moto {
         let port = free_port();
         let mut child = devstack::emulator::moto_command(&crate::workspace_root(), port)
             .unwrap_or_else(|error| panic!("{error} (or set {ENDPOINT_ENV} to a running emulator)"))
+            .envs(variables.iter().copied())
             .spawn()
             .expect("start moto_server");
         let stdin = child.stdin.take();
