@@ -4,9 +4,13 @@
 //! call that may have changed something (every write passing the edge, every send devstack
 //! makes itself) instead of asking moto on a short timer. A rest stack then costs nothing.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 #[derive(Debug, Clone)]
 pub struct Activity {
@@ -53,6 +57,73 @@ impl Watcher {
     }
 }
 
+/// Writes to DynamoDB tables passing the edge, per table: a stream mapping wakes for a write
+/// to its own table only, not for every write (each wake is a read of moto).
+#[derive(Debug, Clone, Default)]
+pub struct TableWrites {
+    tables: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+}
+
+impl TableWrites {
+    /// What a write to `table` (its name, ARN or stream's ARN) notifies.
+    pub fn of(&self, table: &str) -> Arc<Notify> {
+        let mut tables = self.tables.lock().expect("the table write signals");
+        tables
+            .entry(table_name(table).to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// A write to `table` (its name or ARN) passed.
+    pub fn wrote(&self, table: &str) {
+        let name = table_name(table);
+        let notify = self
+            .tables
+            .lock()
+            .expect("the table write signals")
+            .get(name)
+            .cloned();
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
+}
+
+/// The table a name, table ARN or stream ARN names (`arn:…:table/NAME[/stream/LABEL]`).
+pub fn table_name(name_or_arn: &str) -> &str {
+    name_or_arn
+        .split_once(":table/")
+        .map_or(name_or_arn, |(_, rest)| {
+            rest.split_once('/').map_or(rest, |(name, _)| name)
+        })
+}
+
+/// The tables a DynamoDB write request writes to (what its stream records will be about).
+pub fn written_tables(operation: &str, body: &[u8]) -> Vec<String> {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let named = |v: &serde_json::Value| v["TableName"].as_str().map(str::to_owned);
+    match operation {
+        "PutItem" | "UpdateItem" | "DeleteItem" => named(&request).into_iter().collect(),
+        "BatchWriteItem" => request["RequestItems"]
+            .as_object()
+            .map(|tables| tables.keys().cloned().collect())
+            .unwrap_or_default(),
+        "TransactWriteItems" => request["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                ["Put", "Update", "Delete"]
+                    .iter()
+                    .find_map(|kind| named(&item[*kind]))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +164,57 @@ mod tests {
             waited.is_err(),
             "a change already seen does not end the wait"
         );
+    }
+
+    #[tokio::test]
+    async fn a_write_wakes_the_mappings_of_its_own_table_only() {
+        let writes = TableWrites::default();
+        let orders = writes.of("orders");
+        let stock = writes.of("stock");
+        let orders_woken = orders.notified();
+        let stock_woken = stock.notified();
+        tokio::pin!(orders_woken, stock_woken);
+        orders_woken.as_mut().enable();
+        stock_woken.as_mut().enable();
+
+        writes.wrote("arn:aws:dynamodb:us-east-1:123456789012:table/orders");
+
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), orders_woken)
+                .await
+                .is_ok()
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), stock_woken)
+                .await
+                .is_err(),
+            "a write to another table does not wake it"
+        );
+    }
+
+    #[test]
+    fn the_written_tables_are_read_from_each_kind_of_write() {
+        assert_eq!(
+            written_tables("PutItem", br#"{"TableName": "a", "Item": {}}"#),
+            ["a"]
+        );
+        let mut batch =
+            written_tables("BatchWriteItem", br#"{"RequestItems": {"a": [], "b": []}}"#);
+        batch.sort();
+        assert_eq!(batch, ["a", "b"]);
+        assert_eq!(
+            written_tables(
+                "TransactWriteItems",
+                br#"{"TransactItems": [{"Put": {"TableName": "a"}}, {"ConditionCheck": {"TableName": "b"}}, {"Update": {"TableName": "c"}}, {"Delete": {"TableName": "d"}}]}"#
+            ),
+            ["a", "c", "d"],
+            "a condition check writes nothing"
+        );
+        assert!(written_tables("PutItem", b"not json").is_empty());
+        assert_eq!(
+            table_name("arn:aws:dynamodb:us-east-1:1:table/orders/stream/2026-01-01T00:00:00.000"),
+            "orders"
+        );
+        assert_eq!(table_name("orders"), "orders");
     }
 }

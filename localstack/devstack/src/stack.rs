@@ -4,7 +4,6 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::Arc,
     time::Duration,
 };
 
@@ -139,9 +138,9 @@ pub struct Controls {
     pub counters: Counters,
     pub faults: Faults,
     pub time_scale: u32,
-    /// Woken whenever a DynamoDB write passes the edge, so idle stream pollers look again at
-    /// once instead of polling moto on a short timer.
-    pub table_writes: Arc<tokio::sync::Notify>,
+    /// Woken whenever a DynamoDB write to a table passes the edge, so the table's idle stream
+    /// pollers look again at once instead of polling moto on a short timer.
+    pub table_writes: crate::activity::TableWrites,
     /// Any call that may change a queue, an execution or a bus, for the other idle pollers.
     pub activity: crate::activity::Activity,
     /// The metrics CloudWatch would have.
@@ -155,7 +154,7 @@ impl Controls {
             faults: Faults::new(counters.clone()),
             counters,
             time_scale,
-            table_writes: Arc::default(),
+            table_writes: crate::activity::TableWrites::default(),
             activity: crate::activity::Activity::default(),
             monitoring,
         }

@@ -2,7 +2,8 @@
 //! saga takes from `POST /orders` to a final status (CONFIRMED or REJECTED).
 //!
 //! Start the stack with `make run`, then: `make load ARGS="--orders 100 --concurrency 10"`.
-//! It reads the API URL and the seeded users' tokens from `target/devstack/stack.json`.
+//! It reads the API URL and the seeded users' tokens from `target/devstack/stack.json`, or from
+//! the stack file `SHOP_STACK_FILE` names (as the system tests do).
 
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,10 @@ fn settings() -> Result<Settings, String> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = settings()?;
-    let state_file = system_tests::workspace().join("target/devstack/stack.json");
+    let state_file = std::env::var_os("SHOP_STACK_FILE").map_or_else(
+        || system_tests::workspace().join("target/devstack/stack.json"),
+        std::path::PathBuf::from,
+    );
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(&state_file).map_err(|e| {
             format!(

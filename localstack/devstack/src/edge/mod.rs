@@ -288,9 +288,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
-    let writes_a_table = target
+    let table_write = target
         .and_then(|target| target.strip_prefix("DynamoDB_20120810."))
-        .is_some_and(|operation| TABLE_WRITES.contains(&operation));
+        .filter(|operation| TABLE_WRITES.contains(operation));
     let reads_only = target
         .and_then(|target| target.split('.').nth(1))
         .is_some_and(|operation| READS.iter().any(|read| operation.starts_with(read)));
@@ -298,6 +298,9 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    let written_tables = table_write
+        .map(|operation| crate::activity::written_tables(operation, &body))
+        .unwrap_or_default();
     if let Some(role) = edge.roles.signer(authorization(&parts.headers)) {
         // Aliases are read from the emulator only for a KMS call that names one.
         let names_an_alias = body.windows(6).any(|w| w == b"alias/");
@@ -346,8 +349,8 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
             if let Some(metered) = metered.filter(|_| status.is_success()) {
                 body = capacity::record(metered, body, &edge.controls.monitoring);
             }
-            if writes_a_table {
-                edge.controls.table_writes.notify_waiters();
+            for table in &written_tables {
+                edge.controls.table_writes.wrote(table);
             }
             if !reads_only {
                 edge.controls.activity.touch();

@@ -201,21 +201,24 @@ impl Monitoring {
     }
 }
 
-/// Sends data to the emulator's CloudWatch in batches (PutMetricData, query protocol).
+/// How long the forwarder gathers data before it sends them on.
+const FORWARD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Statistic sets per `PutMetricData` call. moto's query parser scans every form field for each
+/// field it reads, so one call's cost grows with the square of its size.
+const SETS_PER_CALL: usize = 50;
+
+/// Sends data to the emulator's CloudWatch as statistic sets (PutMetricData, query protocol):
+/// one per metric, unit and minute for what arrived in the last [`FORWARD_EVERY`]. CloudWatch
+/// keeps standard-resolution metrics per minute, so ListMetrics and GetMetricStatistics (periods
+/// of a minute or more) answer as they would for the single values. Sending every value instead
+/// made moto parse and keep thousands of them a second under load: most of its time and memory.
 async fn forward(mut receiver: mpsc::UnboundedReceiver<Datum>, emulator: String) {
     let client = reqwest::Client::new();
     let mut batch = Vec::new();
-    while receiver.recv_many(&mut batch, 500).await > 0 {
-        let mut by_namespace = std::collections::BTreeMap::<String, Vec<Datum>>::new();
-        for datum in batch.drain(..) {
-            by_namespace
-                .entry(datum.key.namespace.clone())
-                .or_default()
-                .push(datum);
-        }
-        for (namespace, data) in by_namespace {
-            // PutMetricData takes up to 1000 data per call.
-            for chunk in data.chunks(1000) {
+    while receiver.recv_many(&mut batch, 100_000).await > 0 {
+        for (namespace, sets) in statistic_sets(batch.drain(..)) {
+            for chunk in sets.chunks(SETS_PER_CALL) {
                 let form = put_metric_data_form(&namespace, chunk);
                 let _ = client
                     .post(&emulator)
@@ -225,36 +228,170 @@ async fn forward(mut receiver: mpsc::UnboundedReceiver<Datum>, emulator: String)
                     .await;
             }
         }
+        tokio::time::sleep(FORWARD_EVERY).await;
     }
 }
 
-fn put_metric_data_form(namespace: &str, data: &[Datum]) -> Vec<(String, String)> {
+/// A metric's values in one minute, as `PutMetricData`'s `StatisticValues` carries them.
+#[derive(Debug, Clone, PartialEq)]
+struct StatisticSet {
+    key: MetricKey,
+    unit: Option<String>,
+    minute_ms: i64,
+    samples: u32,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+/// The data folded into one set per metric, unit and minute, grouped by namespace.
+fn statistic_sets(
+    data: impl Iterator<Item = Datum>,
+) -> std::collections::BTreeMap<String, Vec<StatisticSet>> {
+    let mut sets =
+        std::collections::BTreeMap::<(MetricKey, Option<String>, i64), StatisticSet>::new();
+    for datum in data {
+        let minute_ms = datum.at_ms - datum.at_ms.rem_euclid(60_000);
+        sets.entry((datum.key.clone(), datum.unit.clone(), minute_ms))
+            .and_modify(|set| {
+                set.samples += 1;
+                set.sum += datum.value;
+                set.min = set.min.min(datum.value);
+                set.max = set.max.max(datum.value);
+            })
+            .or_insert_with(|| StatisticSet {
+                key: datum.key,
+                unit: datum.unit,
+                minute_ms,
+                samples: 1,
+                sum: datum.value,
+                min: datum.value,
+                max: datum.value,
+            });
+    }
+    let mut by_namespace = std::collections::BTreeMap::<String, Vec<StatisticSet>>::new();
+    for set in sets.into_values() {
+        by_namespace
+            .entry(set.key.namespace.clone())
+            .or_default()
+            .push(set);
+    }
+    by_namespace
+}
+
+fn put_metric_data_form(namespace: &str, sets: &[StatisticSet]) -> Vec<(String, String)> {
     let mut form = vec![
         ("Action".to_owned(), "PutMetricData".to_owned()),
         ("Version".to_owned(), "2010-08-01".to_owned()),
         ("Namespace".to_owned(), namespace.to_owned()),
     ];
-    for (i, datum) in data.iter().enumerate() {
+    for (i, set) in sets.iter().enumerate() {
         let member = format!("MetricData.member.{}", i + 1);
         let at =
-            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(datum.at_ms) * 1_000_000)
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(set.minute_ms) * 1_000_000)
                 .ok()
                 .and_then(|t| {
                     t.format(&time::format_description::well_known::Rfc3339)
                         .ok()
                 })
                 .unwrap_or_default();
-        form.push((format!("{member}.MetricName"), datum.key.name.clone()));
-        form.push((format!("{member}.Value"), datum.value.to_string()));
+        form.push((format!("{member}.MetricName"), set.key.name.clone()));
         form.push((format!("{member}.Timestamp"), at));
-        if let Some(unit) = &datum.unit {
+        let statistics = format!("{member}.StatisticValues");
+        form.push((format!("{statistics}.SampleCount"), set.samples.to_string()));
+        form.push((format!("{statistics}.Sum"), set.sum.to_string()));
+        form.push((format!("{statistics}.Minimum"), set.min.to_string()));
+        form.push((format!("{statistics}.Maximum"), set.max.to_string()));
+        if let Some(unit) = &set.unit {
             form.push((format!("{member}.Unit"), unit.clone()));
         }
-        for (j, (name, value)) in datum.key.dimensions.iter().enumerate() {
+        for (j, (name, value)) in set.key.dimensions.iter().enumerate() {
             let dimension = format!("{member}.Dimensions.member.{}", j + 1);
             form.push((format!("{dimension}.Name"), name.clone()));
             form.push((format!("{dimension}.Value"), value.clone()));
         }
     }
     form
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn datum(name: &str, at_ms: i64, value: f64, unit: &str) -> Datum {
+        Datum {
+            key: MetricKey::new("AWS/Lambda", name, &[("FunctionName", "f")]),
+            at_ms,
+            value,
+            unit: Some(unit.to_owned()),
+        }
+    }
+
+    #[test]
+    fn values_of_one_metric_unit_and_minute_become_one_statistic_set() {
+        // 2027-01-15T08:00:00Z, the start of a minute.
+        let minute = 1_800_000_000_000;
+        let sets = statistic_sets(
+            [
+                datum("Duration", minute + 1_000, 4.0, "Milliseconds"),
+                datum("Duration", minute + 59_999, 10.0, "Milliseconds"),
+                datum("Duration", minute + 2_000, 1.0, "Milliseconds"),
+                datum("Duration", minute + 60_000, 7.0, "Milliseconds"),
+                datum("Duration", minute + 3_000, 2.0, "Seconds"),
+                datum("Invocations", minute + 3_000, 1.0, "Count"),
+            ]
+            .into_iter(),
+        );
+        let lambda = &sets["AWS/Lambda"];
+        let summary: Vec<_> = lambda
+            .iter()
+            .map(|s| {
+                (
+                    s.key.name.as_str(),
+                    s.unit.as_deref().unwrap_or_default(),
+                    s.minute_ms - minute,
+                    s.samples,
+                    s.sum,
+                    s.min,
+                    s.max,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Duration", "Milliseconds", 0, 3, 15.0, 1.0, 10.0),
+                ("Duration", "Milliseconds", 60_000, 1, 7.0, 7.0, 7.0),
+                ("Duration", "Seconds", 0, 1, 2.0, 2.0, 2.0),
+                ("Invocations", "Count", 0, 1, 1.0, 1.0, 1.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statistic_set_is_sent_with_its_minute_unit_and_dimensions() {
+        let sets = statistic_sets(
+            [
+                datum("Duration", 1_800_000_030_000, 4.0, "Milliseconds"),
+                datum("Duration", 1_800_000_040_000, 6.0, "Milliseconds"),
+            ]
+            .into_iter(),
+        );
+        let form: std::collections::HashMap<_, _> =
+            put_metric_data_form("AWS/Lambda", &sets["AWS/Lambda"])
+                .into_iter()
+                .collect();
+        let field = |name: &str| form[&format!("MetricData.member.1.{name}")].as_str();
+        assert_eq!(form["Namespace"], "AWS/Lambda");
+        assert_eq!(field("MetricName"), "Duration");
+        assert_eq!(field("Timestamp"), "2027-01-15T08:00:00Z");
+        assert_eq!(field("StatisticValues.SampleCount"), "2");
+        assert_eq!(field("StatisticValues.Sum"), "10");
+        assert_eq!(field("StatisticValues.Minimum"), "4");
+        assert_eq!(field("StatisticValues.Maximum"), "6");
+        assert_eq!(field("Unit"), "Milliseconds");
+        assert_eq!(field("Dimensions.member.1.Name"), "FunctionName");
+        assert_eq!(field("Dimensions.member.1.Value"), "f");
+        assert!(!form.contains_key("MetricData.member.2.MetricName"));
+    }
 }

@@ -71,6 +71,9 @@ const IDLE_POLL: Duration = Duration::from_millis(200);
 const MAX_IDLE_POLL: Duration = Duration::from_secs(30);
 const WINDOW_POLL: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a mapping looks for new shards. A shard is replaced only when it closes (after
+/// hours on AWS, never on moto); describing the stream on every read doubled the calls.
+const SHARD_DISCOVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Default)]
 struct Shard {
@@ -87,13 +90,20 @@ struct Shard {
 pub async fn run(mapping: StreamMapping, poller: Poller) {
     let mut shards: HashMap<String, Shard> = HashMap::new();
     let mut idle_poll = IDLE_POLL;
+    let mut discovered: Option<tokio::time::Instant> = None;
+    let table_writes = poller.controls.table_writes.of(&mapping.stream_arn);
     loop {
         // Registered before reading, so a write while the shards are read still wakes the wait.
-        let written = poller.controls.table_writes.notified();
+        let written = table_writes.notified();
         tokio::pin!(written);
         written.as_mut().enable();
-        if let Err(error) = discover_shards(&mapping, &poller.streams, &mut shards).await {
-            tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "cannot describe the stream");
+        if discovered.is_none_or(|at| at.elapsed() >= SHARD_DISCOVERY) {
+            match discover_shards(&mapping, &poller.streams, &mut shards).await {
+                Ok(()) => discovered = Some(tokio::time::Instant::now()),
+                Err(error) => {
+                    tracing::warn!(stream = %mapping.stream_arn, error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error), "cannot describe the stream");
+                }
+            }
         }
         let mut any_records = false;
         for (shard_id, shard) in &mut shards {
