@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 BUILD := cargo build --workspace --bins --tests --locked
 BIN   := $(or $(CARGO_TARGET_DIR),target)/debug
 
-.PHONY: help venv build run redrive load saga-express fuzz test fmt-check lint unit-and-integration template-check bench bench-startup fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
+.PHONY: help venv build run redrive load saga-express fuzz test fmt-check lint unit-and-integration template-check bench bench-startup bench-cold fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
 
 help:
 	@echo "make build      every binary and test, as make test builds them (make run and make test then rebuild nothing)"
@@ -21,6 +21,7 @@ help:
 	@echo "make test       format check, clippy, every test (moto and devstack), template checks"
 	@echo "make bench      criterion benchmarks of the request path"
 	@echo "make bench-startup  devstack's time from launch to ready, binaries already built"
+	@echo "make bench-cold  cold starts of release binaries (three functions and an echo floor) against moto: init, first response, AWS calls"
 	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
 	@echo "make saga-express  the saga suite on a devstack whose saga is an Express workflow"
 	@echo "make fuzz       schemathesis against the gateway's OpenAPI document on a devstack of its own: no 5xx, no undocumented answer"
@@ -143,6 +144,21 @@ $(SAM_STAMP): infra/sam-requirements.txt
 
 sam-build: $(SAM_STAMP)
 	infra/sam-build.sh "$(ARCH)" $(FUNCTIONS)
+
+# Cold starts (issue 14): release builds of the measured functions and the echo floor with
+# cargo-lambda for this machine's architecture (they run here), at nice 19 in a cargo target dir
+# of their own (about 0.8 GB; deleting it costs the next run a full release build), then
+# localstack/cold-start starts each as Lambda would against moto, 20 runs each, and prints the
+# table of docs/performance.md#cold-starts. ARGS="--runs N --env NAME=VALUE ...". Not part of
+# make test. After $(SAM_STAMP), which it needs for cargo-lambda and zig.
+BENCH_CARGO_TARGET_DIR ?= target/bench-cargo
+BENCH_FUNCTIONS := echo-floor catalog-http orders-http catalog-publisher
+BENCH_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),--arm64,--x86-64)
+
+bench-cold: venv build $(SAM_STAMP)
+	nice -n 19 env CARGO_TARGET_DIR="$(abspath $(BENCH_CARGO_TARGET_DIR))" PATH="$(abspath $(SAM_VENV))/bin:$$PATH" \
+		cargo lambda build --release $(BENCH_ARCH) --locked $(addprefix --bin ,$(BENCH_FUNCTIONS))
+	$(BIN)/cold-start --binaries $(BENCH_CARGO_TARGET_DIR)/lambda $(ARGS)
 
 # What the GitHub workflow's test job runs: the same entry point as every CI (prerequisites,
 # then make test), so the workflow re-implements none of it.
