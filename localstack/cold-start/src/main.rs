@@ -1,8 +1,7 @@
 //! `make bench-cold`: cold starts of release Lambda binaries against moto, with the echo floor
 //! beside them (what is measured and how: the crate's documentation, `src/lib.rs`).
 //!
-//! `cold-start --binaries DIR [--runs N] [--warmup N] [--out FILE] [--no-breakdown]
-//! [--env NAME=VALUE ...]`, where DIR holds cargo-lambda's `<binary>/bootstrap` folders and
+//! `cold-start --binaries DIR [--runs N] [--warmup N] [--out FILE] [--env NAME=VALUE ...]`, where DIR holds cargo-lambda's `<binary>/bootstrap` folders and
 //! `--env` gives every process one more variable, to measure a variant (e.g. another
 //! `SSL_CERT_FILE`) without building anything.
 
@@ -35,7 +34,6 @@ struct Settings {
     runs: usize,
     warmup: usize,
     out: PathBuf,
-    breakdown: bool,
     variant: Vec<(String, String)>,
 }
 
@@ -45,7 +43,6 @@ fn settings(workspace: &Path) -> Result<Settings, String> {
         runs: 20,
         warmup: 1,
         out: workspace.join("target/cold-start/runs.json"),
-        breakdown: true,
         variant: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -57,7 +54,6 @@ fn settings(workspace: &Path) -> Result<Settings, String> {
             "--runs" => settings.runs = number(value()?)?,
             "--warmup" => settings.warmup = number(value()?)?,
             "--out" => settings.out = PathBuf::from(value()?),
-            "--no-breakdown" => settings.breakdown = false,
             "--env" => {
                 let pair = value()?;
                 let (name, value) = pair
@@ -155,7 +151,8 @@ fn machine() -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     format!(
-        "{model}, {cores} cores, x86_64 binaries (cargo lambda build --release --x86-64); load average {}",
+        "{model}, {cores} cores, {} binaries (run here, so built for this machine's architecture); load average {}",
+        std::env::consts::ARCH,
         load.join(" ")
     )
 }
@@ -192,7 +189,6 @@ fn prepare(
             Surroundings {
                 endpoint: &proxy.url,
                 task_root: &folder,
-                rust_log: settings.breakdown.then_some("info,shop_aws=debug"),
             },
         );
         environment.retain(|(name, _)| settings.variant.iter().all(|(n, _)| n != name));

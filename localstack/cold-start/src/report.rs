@@ -7,10 +7,9 @@ use serde_json::{Value, json};
 
 use crate::launch::ColdStart;
 
-/// Lines the functions log that mark the end of a step of their init (`shop_observability`'s
-/// first line, and `shop_aws::load`'s debug line when `RUST_LOG` asks for it).
+/// The line `shop_observability` logs once logging is set up, the first thing each function's
+/// `main` does: it marks the end of the process's own start (exec, Tokio, the subscriber).
 pub const LOGGING_READY: &str = "logging initialised";
-pub const SDK_LOADED: &str = "SDK configuration loaded";
 
 /// The median; for an even count the mean of the two middle values.
 pub fn median(values: &[Duration]) -> Option<Duration> {
@@ -71,11 +70,10 @@ fn init_parts(run: &ColdStart) -> Vec<(&'static str, Duration)> {
     let aws_at_init = covered(init_calls.iter().map(|c| (c.start, c.end)).collect());
     let first_call = init_calls.first().map(|c| c.start);
     let last_end = init_calls.last().map(|c| c.end);
-    let marks: [(&'static str, Option<Duration>); 4] = [
+    let marks: [(&'static str, Option<Duration>); 3] = [
         (PARTS[0], line_at(run, LOGGING_READY)),
-        (PARTS[1], line_at(run, SDK_LOADED)),
-        (PARTS[2], first_call),
-        (PARTS[3], last_end),
+        (PARTS[1], first_call),
+        (PARTS[2], last_end),
     ];
     if marks.iter().all(|(_, at)| at.is_none()) {
         return Vec::new();
@@ -88,12 +86,9 @@ fn init_parts(run: &ColdStart) -> Vec<(&'static str, Duration)> {
             previous = at;
         }
     }
-    parts.push((
-        "→ first next (runtime start)",
-        run.init.saturating_sub(previous),
-    ));
+    parts.push((PARTS[3], run.init.saturating_sub(previous)));
     if first_call.is_some() {
-        parts.push(("of which in init AWS calls", aws_at_init));
+        parts.push((PARTS[4], aws_at_init));
     }
     parts
 }
@@ -211,9 +206,10 @@ pub fn table(summaries: &[Summary], floor: &Summary) -> String {
 }
 
 /// The parts of init, in order, as [`init_parts`] names them.
-const PARTS: [&str; 6] = [
+const PARTS: [&str; 5] = [
     "exec → logging ready",
-    "→ SDK config loaded",
+    // Settings, the SDK's configuration, the clients, the HTTPS client's trust roots, and the
+    // first request's signing: everything before the first byte reaches the proxy.
     "→ first AWS request sent",
     "→ last init AWS answer",
     "→ first next (runtime start)",
@@ -286,13 +282,7 @@ mod tests {
             first_response: millis(30),
             // Two calls at init, one on the request.
             calls: vec![call(8, 12), call(13, 17), call(22, 26)],
-            lines: vec![
-                (millis(2), r#"{"message":"logging initialised"}"#.to_owned()),
-                (
-                    millis(5),
-                    r#"{"message":"SDK configuration loaded"}"#.to_owned(),
-                ),
-            ],
+            lines: vec![(millis(2), r#"{"message":"logging initialised"}"#.to_owned())],
             response: Vec::new(),
         }
     }
@@ -335,14 +325,13 @@ mod tests {
             parts,
             vec![
                 ("exec → logging ready", millis(2)),
-                ("→ SDK config loaded", millis(3)),
-                ("→ first AWS request sent", millis(3)),
+                ("→ first AWS request sent", millis(6)),
                 ("→ last init AWS answer", millis(9)),
                 ("→ first next (runtime start)", millis(3)),
                 ("of which in init AWS calls", millis(8)),
             ]
         );
-        let consecutive: Duration = parts[..5].iter().map(|(_, d)| *d).sum();
+        let consecutive: Duration = parts[..4].iter().map(|(_, d)| *d).sum();
         assert_eq!(consecutive, millis(20));
     }
 

@@ -99,15 +99,13 @@ impl Identity {
     }
 }
 
-/// Where the process runs from and how its logs are filtered.
+/// Where the process runs and whom it calls.
 #[derive(Debug, Clone, Copy)]
 pub struct Surroundings<'a> {
     /// The recording proxy in front of the emulator.
     pub endpoint: &'a str,
     /// The folder of the bootstrap (Lambda's task root).
     pub task_root: &'a Path,
-    /// `RUST_LOG` instead of the template's, for the init breakdown; `None` keeps the template's.
-    pub rust_log: Option<&'a str>,
 }
 
 /// The whole environment of the process. The reserved variables are devstack's
@@ -136,16 +134,11 @@ pub fn environment(identity: &Identity, around: Surroundings<'_>) -> Vec<(String
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &memory),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start"),
     ];
-    let mut environment: Vec<(String, String)> = fixed
+    fixed
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .chain(identity.environment.iter().cloned())
-        .collect();
-    if let Some(filter) = around.rust_log {
-        environment.retain(|(key, _)| key != "RUST_LOG");
-        environment.push(("RUST_LOG".to_owned(), filter.to_owned()));
-    }
-    environment
+        .collect()
 }
 
 /// The event of one run. A request with an `Idempotency-Key` gets a fresh key, so every run
@@ -238,11 +231,10 @@ mod tests {
         }
     }
 
-    fn around(rust_log: Option<&str>) -> Surroundings<'_> {
+    fn around() -> Surroundings<'static> {
         Surroundings {
             endpoint: "http://127.0.0.1:9",
             task_root: Path::new("/var/task"),
-            rust_log,
         }
     }
 
@@ -256,7 +248,7 @@ mod tests {
 
     #[test]
     fn the_process_gets_the_reserved_variables_and_the_templates() {
-        let environment = environment(&catalog_http(), around(None));
+        let environment = environment(&catalog_http(), around());
         assert_eq!(
             value(&environment, "AWS_ENDPOINT_URL"),
             ["http://127.0.0.1:9"]
@@ -271,12 +263,6 @@ mod tests {
             value(&environment, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
             ["256"]
         );
-    }
-
-    #[test]
-    fn the_breakdown_replaces_the_templates_log_filter() {
-        let environment = environment(&catalog_http(), around(Some("info,shop_aws=debug")));
-        assert_eq!(value(&environment, "RUST_LOG"), ["info,shop_aws=debug"]);
     }
 
     #[test]
