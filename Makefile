@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 BUILD := cargo build --workspace --bins --tests --locked
 BIN   := $(or $(CARGO_TARGET_DIR),target)/debug
 
-.PHONY: help venv build run redrive load saga-express fuzz test fmt-check lint unit-and-integration template-check bench bench-startup bench-cold fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
+.PHONY: help venv build run redrive load saga-express cost fuzz test fmt-check lint unit-and-integration template-check bench bench-startup bench-cold fmt lambdas sam-build openapi docs docs-check clean ci workflow-check deploy system-tests-stage deploy-function
 
 help:
 	@echo "make build      every binary and test, as make test builds them (make run and make test then rebuild nothing)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-cold  cold starts of release binaries (three functions and an echo floor) against moto: init, first response, AWS calls"
 	@echo "make load       N orders against a running stack; saga throughput and p50/p95/p99"
 	@echo "make saga-express  the saga suite on a devstack whose saga is an Express workflow"
+	@echo "make cost       what a million orders cost on AWS (Standard and Express saga), from a load on a devstack of its own"
 	@echo "make fuzz       schemathesis against the gateway's OpenAPI document on a devstack of its own: no 5xx, no undocumented answer"
 	@echo "make redrive    send what waits in the running stack's failure queues back to its source"
 	@echo "make lambdas    release builds of every function with cargo-lambda (arm64)"
@@ -99,6 +100,12 @@ saga-express: venv
 # Needs a running stack (`make run` in another terminal).
 load: build
 	$(BIN)/saga-load $(ARGS)
+
+# What a million orders cost on AWS at list prices, Standard and Express saga: boots a devstack
+# of its own per workflow type, places ARGS="--orders N --concurrency N" (200, 10) and prices
+# what devstack counted (docs/cost.md). Not part of make test: a few minutes per type.
+cost: venv build
+	DEVSTACK_NO_BUILD=1 $(BIN)/cost $(ARGS)
 
 # Boots its own devstack on free ports (nothing needs to run); ARGS="--max-examples N --seed N".
 fuzz: venv build

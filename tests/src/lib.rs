@@ -9,6 +9,7 @@
 //! credentials and the OS's trusted roots (`tests/stage.py` writes its stack file and runs the
 //! tests that can run there).
 
+pub mod cost;
 pub mod fuzz;
 
 use std::{

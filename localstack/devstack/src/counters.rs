@@ -31,6 +31,8 @@ pub enum Counter {
     /// An AWS API call that passed the edge to the emulator (scope: its `X-Amz-Target`, e.g.
     /// `TrentService.Encrypt`): what is billed per request, for the cost model.
     AwsCall,
+    /// The same calls per calling function (scope: its logical id).
+    AwsCallBy,
 }
 
 impl Counter {
@@ -46,6 +48,7 @@ impl Counter {
             Self::AccessDenied => "AccessDenied",
             Self::ScheduledRun => "ScheduledRun",
             Self::AwsCall => "AwsCall",
+            Self::AwsCallBy => "AwsCallBy",
         }
     }
 }

@@ -9,6 +9,7 @@ mod cognito;
 mod lambda_api;
 mod metrics;
 
+pub use capacity::item_size;
 pub use cognito::AppClients;
 
 use axum::{
@@ -328,6 +329,11 @@ async fn proxy(State(edge): State<Edge>, request: Request) -> Response {
     }
     if let Some(target) = target {
         edge.controls.counters.add(Counter::AwsCall, target);
+        if let Some(role) = edge.roles.signer(authorization(&parts.headers)) {
+            edge.controls
+                .counters
+                .add(Counter::AwsCallBy, &role.function);
+        }
     }
     let (body, metered) = capacity::meter(target, body);
     let mut upstream = edge
