@@ -32,6 +32,18 @@ that breaks a consumer written for AWS; each is exercised by tests/tests/moto_pa
 
 The rest make moto cheaper per request without changing what it answers; each removes work
 the profile of a loaded stack showed (docs/performance.md):
+- A Query on a table's own key lists and sorts every item of the table, then keeps those of
+  the asked partition: its cost grows with the table, so an event store read per command got
+  slower with every order placed. The patch hands such a query the asked partition's items
+  only (the same items, sorted by the range key as before); queries of an index are unchanged.
+- Step Functions parses an execution's definition (an ANTLR parser in pure Python) when the
+  execution starts, and builds a new boto3 client for each Lambda task (~14% of moto's busy
+  time under load, one execution per order). The patch parses a definition once and reuses the
+  program when its states are only of the kinds that keep their run's state in the execution's
+  environment (Task, Pass, Choice, Wait, Succeed, Fail; not Map or Parallel), and keeps one
+  client per region and service (boto3 clients are thread-safe; moto gives every client the
+  same dummy credentials). Both modules load with moto's Step Functions, so the patches are
+  applied when they are imported, not at start (importing them costs a second).
 - moto remembers every model object it ever creates (`BaseModel.instances_tracked`, read only by
   its web dashboard and by S3's reset), so nothing it creates is ever freed: every shard
   iterator, stream record and transaction copy. Its memory grew by ~5 MB per order placed
@@ -55,6 +67,10 @@ Usage: python launcher.py [moto_server arguments...]
 import collections
 import copy
 import functools
+import importlib.abc
+import importlib.machinery
+import inspect
+import json
 import os
 import sys
 import threading
@@ -157,6 +173,42 @@ DynamoDBBackend.transact_write_items = _journaled_transactions(
 )
 
 
+_partition_query = threading.local()
+
+
+def _partition_only(all_items):
+    def patched(self):
+        asked = getattr(_partition_query, "asked", None)
+        if asked is None or asked[0] is not self:
+            return all_items(self)
+        partition = self.items.get(asked[1])
+        if partition is None:
+            return []
+        return list(partition.values()) if self.range_key_attr else [partition]
+
+    return patched
+
+
+def _scoped_to_the_partition(query):
+    signature = inspect.signature(query)
+
+    def patched(self, *args, **kwargs):
+        asked = signature.bind(self, *args, **kwargs).arguments
+        if asked.get("index_name") or asked.get("hash_key") is None:
+            return query(self, *args, **kwargs)
+        _partition_query.asked = (self, asked["hash_key"])
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _partition_query.asked = None
+
+    return patched
+
+
+Table.all_items = _partition_only(Table.all_items)
+Table.query = _scoped_to_the_partition(Table.query)
+
+
 _ITEM_WRITES = threading.RLock()
 
 
@@ -254,6 +306,87 @@ def _expiring_iterators(init):
 
 
 DynamoDBStreamsBackend.__init__ = _expiring_iterators(DynamoDBStreamsBackend.__init__)
+
+
+# Kinds of state whose components keep nothing of a run (retry counts and the like live in the
+# execution's environment), so one parsed program can serve every execution.
+_STATES_WITHOUT_RUN_STATE = {"Task", "Pass", "Choice", "Wait", "Succeed", "Fail"}
+
+
+def _reusable(definition):
+    try:
+        states = json.loads(definition).get("States", {})
+    except (ValueError, AttributeError):
+        return False
+    return all(
+        isinstance(state, dict) and state.get("Type") in _STATES_WITHOUT_RUN_STATE
+        for state in states.values()
+    )
+
+
+def _parse_once(asl_parser):
+    parse = asl_parser.AmazonStateLanguageParser.parse
+    parsed = {}
+
+    def patched(definition):
+        found = parsed.get(definition)
+        if found is None:
+            found = parse(definition)
+            if _reusable(definition) and len(parsed) < 256:
+                parsed[definition] = found
+        return found
+
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(patched)
+
+
+def _one_client_each(lambda_eval_utils):
+    build = lambda_eval_utils.boto_client_for
+    clients = {}
+    lock = threading.Lock()
+
+    def patched(region, service, state_credentials=None):
+        with lock:
+            client = clients.get((region, service))
+            if client is None:
+                client = build(region=region, service=service, state_credentials=state_credentials)
+                clients[(region, service)] = client
+        return client
+
+    lambda_eval_utils.boto_client_for = patched
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Applies a patch to a module right after it is first imported."""
+
+    def __init__(self, patches):
+        self.patches = patches
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.patches:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def load_and_patch(module):
+            load(module)
+            self.patches.pop(name)(module)
+
+        spec.loader.exec_module = load_and_patch
+        return spec
+
+
+_SFN = "moto.stepfunctions.parser.asl"
+sys.meta_path.insert(
+    0,
+    _PatchOnImport(
+        {
+            f"{_SFN}.parse.asl_parser": _parse_once,
+            f"{_SFN}.component.state.exec.state_task.lambda_eval_utils": _one_client_each,
+        }
+    ),
+)
 
 
 def _tracked_for_s3_only(cls, *args, **kwargs):
